@@ -1,0 +1,131 @@
+// IPv4 header (RFC 791 §3.1). Options are skipped by IHL, not interpreted (RFC 1122 §3.2.1.8 lets
+// a host ignore the ones it does not implement). Addresses are carried as uint32 numbers so that
+// they compare, hash and copy without allocating.
+
+import { read16, read32, write16, write32 } from './bytes';
+import { type ChecksumFn, onesSum, finish } from './checksum';
+
+export const IPV4_HEADER_LEN = 20;
+export const IPV4_MAX_HEADER_LEN = 60;
+export const IP_PROTO_ICMP = 1;
+export const IP_PROTO_TCP = 6;
+export const IP_PROTO_UDP = 17;
+export const IPV4_FLAG_DF = 0x4000;
+export const IPV4_FLAG_MF = 0x2000;
+export const IPV4_BROADCAST = 0xffffffff;
+
+export type Ipv4Error =
+  | 'ipv4-too-short'
+  | 'ipv4-bad-version'
+  | 'ipv4-bad-header-length'
+  | 'ipv4-total-length'
+  | 'ipv4-bad-checksum';
+
+export class Ipv4Packet {
+  bytes: Uint8Array = new Uint8Array(0);
+  offset = 0;
+  headerLength = 0;
+  totalLength = 0;
+  tos = 0;
+  ident = 0;
+  dontFragment = false;
+  moreFragments = false;
+  /** Fragment offset in bytes (the field counts 8-byte units). */
+  fragmentOffset = 0;
+  ttl = 0;
+  protocol = 0;
+  src = 0;
+  dst = 0;
+  payloadOffset = 0;
+  payloadLength = 0;
+
+  /**
+   * Bind to a datagram at bytes[offset] of which `length` bytes were received. Bytes past the
+   * total length (Ethernet padding) are ignored. With `sum` null the header checksum is not
+   * verified; with `quote` set the datagram may be cut short of its total length, as the copy
+   * inside an ICMP error is (payloadLength is then what is present).
+   */
+  parse(bytes: Uint8Array, offset: number, length: number, sum: ChecksumFn | null = onesSum, quote = false): Ipv4Error | null {
+    this.bytes = bytes;
+    this.offset = offset;
+    if (length < IPV4_HEADER_LEN) return 'ipv4-too-short';
+    const vihl = bytes[offset]!;
+    if (vihl >> 4 !== 4) return 'ipv4-bad-version';
+    const hl = (vihl & 0x0f) * 4;
+    if (hl < IPV4_HEADER_LEN || hl > length) return 'ipv4-bad-header-length';
+    const total = read16(bytes, offset + 2);
+    if (total < hl || (total > length && !quote)) return 'ipv4-total-length';
+    if (sum !== null && sum(bytes, offset, hl, 0) !== 0xffff) return 'ipv4-bad-checksum';
+    this.headerLength = hl;
+    this.totalLength = total;
+    this.tos = bytes[offset + 1]!;
+    this.ident = read16(bytes, offset + 4);
+    const ff = read16(bytes, offset + 6);
+    this.dontFragment = (ff & IPV4_FLAG_DF) !== 0;
+    this.moreFragments = (ff & IPV4_FLAG_MF) !== 0;
+    this.fragmentOffset = (ff & 0x1fff) * 8;
+    this.ttl = bytes[offset + 8]!;
+    this.protocol = bytes[offset + 9]!;
+    this.src = read32(bytes, offset + 12);
+    this.dst = read32(bytes, offset + 16);
+    this.payloadOffset = offset + hl;
+    this.payloadLength = Math.min(total, length) - hl;
+    return null;
+  }
+
+  get isFragment(): boolean {
+    return this.moreFragments || this.fragmentOffset !== 0;
+  }
+  get optionsLength(): number {
+    return this.headerLength - IPV4_HEADER_LEN;
+  }
+  get headerChecksum(): number {
+    return read16(this.bytes, this.offset + 10);
+  }
+}
+
+/**
+ * Write a 20-byte IPv4 header (no options) at buf[off] with its checksum; returns 20.
+ * `flagsFragment` is the raw 16-bit flags + fragment-offset field (IPV4_FLAG_DF for TCP).
+ */
+export function emitIpv4(
+  buf: Uint8Array, off: number, payloadLength: number, protocol: number, src: number, dst: number,
+  ttl: number, ident: number, flagsFragment: number, sum: ChecksumFn = onesSum,
+): number {
+  buf[off] = 0x45;
+  buf[off + 1] = 0;
+  write16(buf, off + 2, IPV4_HEADER_LEN + payloadLength);
+  write16(buf, off + 4, ident);
+  write16(buf, off + 6, flagsFragment);
+  buf[off + 8] = ttl;
+  buf[off + 9] = protocol;
+  write16(buf, off + 10, 0);
+  write32(buf, off + 12, src);
+  write32(buf, off + 16, dst);
+  write16(buf, off + 10, finish(sum(buf, off, IPV4_HEADER_LEN, 0)));
+  return IPV4_HEADER_LEN;
+}
+
+/** Dotted-quad text for a uint32 address. */
+export function ipv4ToString(a: number): string {
+  return `${a >>> 24}.${(a >>> 16) & 0xff}.${(a >>> 8) & 0xff}.${a & 0xff}`;
+}
+
+/** Parse dotted-quad text; returns -1 when it is not an address. */
+export function parseIpv4Address(text: string): number {
+  const parts = text.split('.');
+  if (parts.length !== 4) return -1;
+  let a = 0;
+  for (const p of parts) {
+    if (!/^\d{1,3}$/.test(p)) return -1;
+    const n = Number(p);
+    if (n > 255) return -1;
+    a = a * 256 + n;
+  }
+  return a >>> 0;
+}
+
+/** Subnet mask from a prefix length (0..32). */
+export function prefixMask(prefixLength: number): number {
+  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+}

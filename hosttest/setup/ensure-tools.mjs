@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Installs the Debian packages the tests and the CLI use, when they are missing and we are root
+// with apt-get (CI, and a fresh machine). Elsewhere it says loudly what is missing; the tests that
+// need a missing tool skip with that reason. Run by npm as `pretest`; also usable by hand.
+//
+// Usage: node hosttest/setup/ensure-tools.mjs [group...]   (groups: test, bench; default test)
+
+import { execFileSync, spawnSync } from 'node:child_process';
+
+/** command → Debian package, per group. */
+const GROUPS = {
+  test: { tshark: 'tshark', gcc: 'gcc' },
+  bench: { gcc: 'gcc' },
+};
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+
+const groups = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
+const wanted = new Map();
+for (const g of groups) for (const [cmd, pkg] of Object.entries(GROUPS[g] ?? {})) wanted.set(cmd, pkg);
+const missing = [...wanted].filter(([cmd]) => !has(cmd));
+if (missing.length === 0) process.exit(0);
+
+const pkgs = [...new Set(missing.map(([, pkg]) => pkg))];
+const root = typeof process.getuid === 'function' && process.getuid() === 0;
+if (!root || !has('apt-get')) {
+  console.warn(`\n*** synstack: missing ${missing.map(([c]) => c).join(', ')} (Debian: ${pkgs.join(' ')}).`);
+  console.warn('*** Not root or no apt-get, so not installing them; tests that need them will SKIP.\n');
+  process.exit(0);
+}
+console.log(`synstack: installing ${pkgs.join(' ')} with apt-get ...`);
+const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+try {
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...pkgs], { env, stdio: 'inherit' });
+} catch {
+  // The package lists may be missing or stale on a fresh machine.
+  execFileSync('apt-get', ['update', '-q'], { env, stdio: 'inherit' });
+  execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...pkgs], { env, stdio: 'inherit' });
+}

@@ -131,3 +131,15 @@ export function runPingScenario(o: PingScenarioOptions): PingScenarioResult {
     virtualMs: sim.now, a: fa, b: fb, link: link.stats, macA: macToString(macA), macB: macToString(macB),
   };
 }
+
+/** The figures that must agree between engines, as plain JSON. */
+export function pingSummary(r: PingScenarioResult) {
+  const host = (h: HostFigures) => ({
+    sent: h.requestsSent, replies: h.repliesReceived, bad: h.badReplies, mac: h.learnedPeerMac,
+    in: h.counters.framesIn, delivered: h.counters.framesDelivered, dropped: h.counters.framesDropped,
+  });
+  return {
+    completed: r.completed, virtualMs: r.virtualMs, a: host(r.a), b: host(r.b),
+    link: { transmitted: r.link.transmitted, lost: r.link.lost },
+  };
+}

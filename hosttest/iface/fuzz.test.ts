@@ -108,6 +108,8 @@ describe('fuzz: 200,000 random and mutated frames', () => {
         return e;
       },
       icmpError: () => false,
+      poll: () => {},
+      nextDeadline: () => Infinity,
     });
     const tpl = templates();
     const c = h.iface.counters;

@@ -119,6 +119,8 @@ describe('errors we receive', () => {
     h.iface.registerTransport(IP_PROTO_TCP, {
       input: () => null,
       icmpError: (type: number, code: number, mtu: number, q: Ipv4Packet) => { seen.push([type, code, mtu, q.dst]); return true; },
+      poll: () => {},
+      nextDeadline: () => Infinity,
     });
     h.input(errorAbout(ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED, 1280, IP_PROTO_TCP, 40000, 80, ip('198.51.100.1')));
     expect(seen).toEqual([[ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED, 1280, ip('198.51.100.1')]]);

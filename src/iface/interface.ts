@@ -85,6 +85,8 @@ export class Interface implements Driven, IpLayer {
   private readonly device: Device;
   private readonly log: Log;
   private readonly transports: (Transport | null)[] = new Array<Transport | null>(256).fill(null);
+  /** The registered transports again, as a short list for poll and nextDeadline. */
+  private readonly transportList: Transport[] = [];
   private readonly eth = new EthernetFrame();
   private readonly arpPacket = new ArpPacket();
   private readonly ip = new Ipv4Packet();
@@ -130,7 +132,10 @@ export class Interface implements Driven, IpLayer {
   }
 
   registerTransport(protocol: number, transport: Transport): void {
+    const old = this.transports[protocol];
+    if (old) this.transportList.splice(this.transportList.indexOf(old), 1);
     this.transports[protocol] = transport;
+    this.transportList.push(transport);
   }
 
   // ---- receive ---------------------------------------------------------------------------------
@@ -350,10 +355,16 @@ export class Interface implements Driven, IpLayer {
       this.announceLeft--;
       this.announceAt = this.announceLeft > 0 ? now + ANNOUNCE_INTERVAL_MS : Infinity;
     }
+    for (let i = 0; i < this.transportList.length; i++) {
+      const t = this.transportList[i]!;
+      if (t.nextDeadline() <= now) t.poll(now);
+    }
   }
 
   nextDeadline(): number {
-    return Math.min(this.arp.nextDeadline(), this.reassembly.nextDeadline(), this.announceAt);
+    let t = Math.min(this.arp.nextDeadline(), this.reassembly.nextDeadline(), this.announceAt);
+    for (let i = 0; i < this.transportList.length; i++) t = Math.min(t, this.transportList[i]!.nextDeadline());
+    return t;
   }
 
   /** Entry `i` is unresolved and due: ask again, or give up and drop what waited on it. */

@@ -39,4 +39,8 @@ export interface Transport {
    * header (checksum not verified) with at least 8 payload bytes. Returns true when a flow owned it.
    */
   icmpError(type: number, code: number, nextHopMtu: number, quoted: Ipv4Packet, now: number): boolean;
+  /** Fire the transport's timers due at or before `now` (called from Interface.poll). */
+  poll(now: number): void;
+  /** Earliest pending timer of the transport, or Infinity. */
+  nextDeadline(): number;
 }

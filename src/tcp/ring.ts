@@ -151,7 +151,7 @@ export class ByteRing {
   /** Physical index of the byte `offset` bytes after head; offset in [0, capacity]. */
   private position(offset: number): number {
     const p = this.head + offset;
-    return p > this.capacity ? p - this.capacity : p;
+    return p >= this.capacity ? p - this.capacity : p;
   }
 
   /** Copy n <= capacity bytes from src into the ring starting at physical index pos, wrapping. */

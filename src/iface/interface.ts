@@ -3,7 +3,7 @@
 // by the platform through `Driven`: frames in with `input`, timers with `poll`, and `nextDeadline`
 // to say when to poll next. Every received frame is either delivered or dropped with one reason.
 
-import type { Accelerators, Device, Driven, Entropy, Log } from '../platform';
+import type { Accelerators, Clock, Device, Driven, Entropy, Log } from '../platform';
 import { silentLog } from '../platform';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, ARP_LEN, ArpPacket, emitArp } from '../wire/arp';
 import { bytesEqual, write16 } from '../wire/bytes';
@@ -28,6 +28,11 @@ import { UdpLayer, type UdpConfig, defaultUdpConfig } from './udp';
 export interface InterfaceConfig {
   device: Device;
   entropy: Entropy;
+  /**
+   * The platform clock. Frames and timers bring their own `now`; the clock is read only for calls
+   * the application makes between them (connect, write, close).
+   */
+  clock?: Clock;
   accelerators?: Partial<Accelerators>;
   log?: Log;
   /** Static address (uint32); 0 or absent leaves the interface unconfigured (DHCP sets it later). */
@@ -82,6 +87,7 @@ export class Interface implements Driven, IpLayer {
   gateway = 0;
   ttl: number;
 
+  readonly clock: Clock | null;
   private readonly device: Device;
   private readonly log: Log;
   private readonly transports: (Transport | null)[] = new Array<Transport | null>(256).fill(null);
@@ -98,6 +104,7 @@ export class Interface implements Driven, IpLayer {
 
   constructor(config: InterfaceConfig) {
     this.device = config.device;
+    this.clock = config.clock ?? null;
     this.mac = config.device.mac;
     this.mtu = config.device.mtu;
     this.maxPayload = this.mtu - IPV4_HEADER_LEN;

@@ -1,0 +1,141 @@
+// TCP configuration and counters. Every capacity is fixed when the Tcp layer is built.
+
+export interface KeepaliveConfig {
+  /** Idle time before the first probe (RFC 1122 §4.2.3.6: at least two hours by default). */
+  idleMs: number;
+  intervalMs: number;
+  /** Unanswered probes before the peer is declared dead. */
+  count: number;
+}
+
+export interface TcpConfig {
+  /** Connection blocks (each with its two rings), allocated at construction. */
+  connections: number;
+  sendBuffer: number;
+  receiveBuffer: number;
+  /** Compact TIME-WAIT entries; when full the oldest is recycled. */
+  timeWaitEntries: number;
+  listeners: number;
+  /** Our window-scale shift (RFC 7323 §2.3), or -1 to not offer the option. */
+  windowScale: number;
+  /** SYN retransmissions before connect() fails (1 s initial, doubling). */
+  synRetries: number;
+  /** SYN-ACK retransmissions before a half-open connection is dropped. */
+  synAckRetries: number;
+  /** Data/FIN retransmissions before the connection fails with a timeout. */
+  maxRetries: number;
+  initialRtoMs: number;
+  minRtoMs: number;
+  maxRtoMs: number;
+  /** Maximum segment lifetime; TIME-WAIT lasts 2 × MSL (RFC 9293 §3.4.2). */
+  mslMs: number;
+  /** How long an orphaned FIN-WAIT-2 connection waits for the peer's FIN. */
+  finWait2TimeoutMs: number;
+  keepalive: KeepaliveConfig;
+  /** RFC 5961 §3 for RSTs (false: RFC 793 — any in-window RST resets). */
+  rfc5961Rst: boolean;
+  /** RFC 5961 §4 for SYNs in synchronized states (false: RFC 793 — an in-window SYN resets). */
+  rfc5961Syn: boolean;
+  /** RFC 5961 §5 ACK validity check against MAX.SND.WND. */
+  rfc5961Ack: boolean;
+  /** Drop segments with both SYN and FIN (they have no legitimate use). */
+  dropSynFin: boolean;
+  /** Challenge ACKs per connection per second, and for the whole stack (RFC 5961 §7). */
+  challengeAcksPerConnection: number;
+  challengeAcksPerSecond: number;
+  /** RSTs per second sent for segments that match no connection. */
+  resetsPerSecond: number;
+  /** Listen backlog when listen() is not given one. */
+  defaultBacklog: number;
+}
+
+export const defaultTcpConfig: TcpConfig = Object.freeze({
+  connections: 8,
+  sendBuffer: 2048,
+  receiveBuffer: 2048,
+  timeWaitEntries: 16,
+  listeners: 4,
+  windowScale: 0,
+  synRetries: 6,
+  synAckRetries: 3,
+  maxRetries: 12,
+  initialRtoMs: 1000,
+  minRtoMs: 200,
+  maxRtoMs: 60_000,
+  mslMs: 30_000,
+  finWait2TimeoutMs: 60_000,
+  keepalive: Object.freeze({ idleMs: 7_200_000, intervalMs: 75_000, count: 9 }),
+  rfc5961Rst: true,
+  rfc5961Syn: true,
+  rfc5961Ack: true,
+  dropSynFin: true,
+  challengeAcksPerConnection: 10,
+  challengeAcksPerSecond: 100,
+  resetsPerSecond: 100,
+  defaultBacklog: 4,
+});
+
+/** Why TCP discarded a segment it had parsed. */
+export type TcpDropReason =
+  | 'bad-port'            // source or destination port 0
+  | 'syn-fin'             // SYN and FIN together (dropSynFin)
+  | 'syn-rst'             // SYN and RST together
+  | 'no-connection'       // answered with RST (or silently, for an RST) — RFC 9293 §3.10.7.1
+  | 'rst-rate-limited'    // would have been answered with RST, over the rate limit
+  | 'listen-rst'          // RST to a listener
+  | 'listen-ack'          // ACK to a listener: answered with RST
+  | 'listen-no-syn'       // neither SYN, ACK nor RST to a listener
+  | 'listen-overflow'     // SYN to a listener whose backlog is full
+  | 'no-memory'           // SYN to a listener with no free connection block
+  | 'syn-sent-bad-ack'    // RFC 9293 §3.10.7.3: unacceptable ACK, answered with RST
+  | 'syn-sent-rst-ignored'// RST without an acceptable ACK in SYN-SENT
+  | 'syn-sent-no-syn'     // neither SYN nor RST in SYN-SENT
+  | 'out-of-window'       // RFC 9293 §3.10.7.4 first check failed (answered with ACK)
+  | 'rst-out-of-window'   // RFC 5961 §3.2: silently dropped
+  | 'rst-challenged'      // in-window RST not at RCV.NXT: challenge ACK
+  | 'syn-challenged'      // SYN in a synchronized state: challenge ACK
+  | 'ack-challenged'      // ACK outside [SND.UNA − MAX.SND.WND, SND.NXT]: challenge ACK
+  | 'no-ack'              // ACK bit off in a synchronized state
+  | 'ack-of-unsent'       // SEG.ACK > SND.NXT: answered with ACK
+  | 'syn-received-bad-ack'// unacceptable ACK in SYN-RECEIVED: answered with RST
+  | 'out-of-order'        // data beyond RCV.NXT (no reassembly yet): answered with ACK
+  | 'data-after-close'    // data for a connection the application closed: answered with RST
+  | 'time-wait-rst'       // RST in TIME-WAIT, ignored (RFC 1337)
+  | 'time-wait-segment'   // other segment in TIME-WAIT
+  | 'closing-ignored';    // segment in CLOSING/LAST-ACK that did not ack our FIN
+
+export interface TcpCounters {
+  segmentsIn: number;
+  segmentsOut: number;
+  bytesIn: number;
+  bytesOut: number;
+  activeOpens: number;
+  passiveOpens: number;
+  established: number;
+  resetsIn: number;
+  resetsOut: number;
+  challengeAcks: number;
+  challengeAcksLimited: number;
+  retransmits: number;
+  synRetransmits: number;
+  timeouts: number;
+  keepaliveProbes: number;
+  keepaliveDrops: number;
+  timeWaitEntered: number;
+  timeWaitRecycled: number;
+  timeWaitReused: number;
+  finWait2Timeouts: number;
+  icmpErrors: number;
+  connectionsFull: number;
+  drops: Partial<Record<TcpDropReason, number>>;
+}
+
+export function newTcpCounters(): TcpCounters {
+  return {
+    segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, activeOpens: 0, passiveOpens: 0,
+    established: 0, resetsIn: 0, resetsOut: 0, challengeAcks: 0, challengeAcksLimited: 0,
+    retransmits: 0, synRetransmits: 0, timeouts: 0, keepaliveProbes: 0, keepaliveDrops: 0,
+    timeWaitEntered: 0, timeWaitRecycled: 0, timeWaitReused: 0, finWait2Timeouts: 0,
+    icmpErrors: 0, connectionsFull: 0, drops: {},
+  };
+}

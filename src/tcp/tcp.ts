@@ -1,0 +1,659 @@
+// The TCP layer: a Transport registered with the interface for protocol 6. It owns the fixed
+// table of connection blocks and its 4-tuple index, the TIME-WAIT table, the listeners, the ISN
+// and port generators, and the stack-wide limits (RST replies, challenge ACKs). Segments are
+// demultiplexed here: to a connection (input.ts), to a TIME-WAIT entry, to a listener
+// (listener.ts), or answered as CLOSED (RFC 9293 §3.10.7.1).
+
+import type { Accelerators, Clock, Entropy, Log } from '../platform';
+import { silentLog } from '../platform';
+import type { Interface } from '../iface/interface';
+import type { DropReason } from '../iface/drops';
+import { TX_IP_PAYLOAD } from '../iface/ip-layer';
+import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED } from '../wire/icmp';
+import { IP_PROTO_TCP, type Ipv4Packet, ipv4ToString } from '../wire/ipv4';
+import { read32 } from '../wire/bytes';
+import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from '../wire/seq';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, emitTcp } from '../wire/tcp';
+import { type TcpConfig, type TcpCounters, type TcpDropReason, defaultTcpConfig, newTcpCounters } from './config';
+import { Connection, type ConnectionHandler, type ConnectionOwner } from './connection';
+import type { TcpContext } from './context';
+import { segmentArrives, takeSynOptions } from './input';
+import { EphemeralPorts } from './ports';
+import { IsnGenerator, TupleHasher } from './isn';
+import { BlockPerSyn, type HalfOpenPolicy, Listener, type ListenerHandler, type ListenerOwner } from './listener';
+import { output, sendReset, sendSyn } from './output';
+import { connectionDeadline, connectionTimers } from './timers';
+import { TupleIndex } from './table';
+import { TimeWaitTable } from './timewait';
+import {
+  CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, STATE_NAMES, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
+  type TcpState, isSynchronized,
+} from './state';
+
+export interface TcpInit {
+  entropy: Entropy;
+  config?: Partial<TcpConfig>;
+  accelerators?: Partial<Accelerators>;
+  log?: Log;
+  /** For the application's own calls (connect, write, close); else the interface's clock. */
+  clock?: Clock;
+}
+
+export interface ConnectOptions {
+  localPort?: number;
+  keepalive?: boolean;
+}
+
+export type ConnectError = 'no-address' | 'no-memory' | 'no-port' | 'in-use';
+
+export interface ListenOptions {
+  backlog?: number;
+  handler?: ListenerHandler;
+  /** How SYNs become connections; default one block per SYN. */
+  policy?: HalfOpenPolicy;
+}
+
+export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
+  readonly config: TcpConfig;
+  readonly counters: TcpCounters = newTcpCounters();
+  readonly ip: Interface;
+  readonly log: Log;
+  readonly connections: readonly Connection[];
+  readonly index: TupleIndex;
+  readonly timeWait: TimeWaitTable;
+  readonly listeners: Listener[] = [];
+
+  private readonly used: Uint8Array;
+  private readonly freeSlots: Int32Array;
+  private freeCount: number;
+  private readonly policies: HalfOpenPolicy[] = [];
+  private readonly isn: IsnGenerator;
+  private readonly ports: EphemeralPorts;
+  private readonly seg = new TcpSegment();
+  private readonly clock: Clock | null;
+  private lastNow = 0;
+  private earliest = Infinity;
+  private resetTokens: number;
+  private resetRefill = -Infinity;
+  private challengeWindowStart = -Infinity;
+  private challengeCount = 0;
+  private readonly defaultPolicy: BlockPerSyn;
+
+  constructor(iface: Interface, init: TcpInit) {
+    this.config = { ...defaultTcpConfig, ...init.config };
+    this.ip = iface;
+    this.log = init.log ?? silentLog;
+    this.clock = init.clock ?? iface.clock;
+    const mac = init.accelerators?.mac;
+    const n = this.config.connections;
+    const blocks: Connection[] = [];
+    for (let i = 0; i < n; i++) blocks.push(new Connection(this, i, this.config.sendBuffer, this.config.receiveBuffer));
+    this.connections = blocks;
+    this.used = new Uint8Array(n);
+    this.freeSlots = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.freeSlots[i] = n - 1 - i;
+    this.freeCount = n;
+    this.index = new TupleIndex(n, TupleHasher.fromEntropy(init.entropy, mac));
+    this.timeWait = new TimeWaitTable(this.config.timeWaitEntries, TupleHasher.fromEntropy(init.entropy, mac));
+    this.isn = new IsnGenerator(init.entropy, mac);
+    this.ports = new EphemeralPorts(init.entropy, mac);
+    this.resetTokens = this.config.resetsPerSecond;
+    this.defaultPolicy = new BlockPerSyn(this);
+    iface.registerTransport(IP_PROTO_TCP, this);
+  }
+
+  // ---- the application's entry points ----------------------------------------------------------
+
+  /** Active OPEN (RFC 9293 §3.10.1): a block in SYN-SENT with the SYN sent. */
+  connect(remoteIp: number, remotePort: number, handler: ConnectionHandler | null = null, options: ConnectOptions = {}): Connection | ConnectError {
+    const now = this.now();
+    const local = this.ip.address;
+    if (local === 0) return 'no-address';
+    let port = options.localPort ?? 0;
+    if (port !== 0 && this.tupleInUse(local, port, remoteIp, remotePort)) return 'in-use';
+    if (port === 0) port = this.ports.pick(local, remoteIp, remotePort, (p) => this.tupleInUse(local, p, remoteIp, remotePort) || this.listenerOn(p) !== null);
+    if (port < 0) return 'no-port';
+    const c = this.allocate();
+    if (c === null) return 'no-memory';
+    c.held = true;
+    c.handler = handler;
+    c.keepalive = options.keepalive ?? false;
+    this.initBlock(c, local, port, remoteIp, remotePort, now);
+    this.setState(c, SYN_SENT, 'connect');
+    this.counters.activeOpens++;
+    sendSyn(this, c, now);
+    c.sndNxt = seqAdd(c.iss, 1);
+    return c;
+  }
+
+  /** Passive OPEN on `port` (all our addresses). */
+  listen(port: number, options: ListenOptions = {}): Listener | 'in-use' | 'no-room' {
+    if (this.listenerOn(port) !== null) return 'in-use';
+    let l = this.listeners.find((x) => !x.open);
+    if (l === undefined) {
+      if (this.listeners.length >= this.config.listeners) return 'no-room';
+      l = new Listener(this.listeners.length, this.config.connections, (slot, gen) => this.takeAccepted(slot, gen));
+      this.listeners.push(l);
+      this.policies.push(this.defaultPolicy);
+    }
+    l.port = port;
+    l.backlog = Math.max(1, Math.min(options.backlog ?? this.config.defaultBacklog, this.config.connections));
+    l.handler = options.handler ?? null;
+    l.halfOpen = 0;
+    l.open = true;
+    this.policies[l.index] = options.policy ?? this.defaultPolicy;
+    return l;
+  }
+
+  /** Stop listening: queued and half-open connections are reset. */
+  closeListener(l: Listener): void {
+    if (!l.open) return;
+    l.open = false;
+    const now = this.now();
+    l.drain((slot, gen) => {
+      const c = this.connections[slot]!;
+      if (c.generation === gen && this.used[slot]) this.fail(c, 'aborted', true, now);
+    });
+    for (const c of this.connections) {
+      if (this.used[c.slot] && c.passive && c.listenerIndex === l.index && c.state === SYN_RECEIVED) this.fail(c, 'aborted', true, now);
+    }
+  }
+
+  /** Connection blocks in use (any state, TIME-WAIT entries excluded). */
+  get activeConnections(): number {
+    return this.config.connections - this.freeCount;
+  }
+
+  // ---- ConnectionOwner: calls made by the application on a Connection -------------------------
+
+  userSend(c: Connection): void {
+    output(this, c, this.now());
+  }
+
+  userRead(c: Connection, _n: number): void {
+    // Announce a window that opened by at least min(MSS, half the ring) (RFC 1122 §4.2.3.3).
+    if (!isSynchronized(c.state) || c.finReceived) return;
+    const edge = seqAdd(c.rcvNxt, c.receiveBuffer.free);
+    if (seqDiff(edge, c.rcvAdv) >= Math.min(c.rcvMss, c.receiveBuffer.capacity >> 1)) {
+      c.ackNow = true;
+      output(this, c, this.now());
+    }
+  }
+
+  userShutdown(c: Connection): void {
+    if (!this.used[c.slot]) return;
+    const now = this.now();
+    switch (c.state) {
+      case SYN_SENT:
+        // RFC 9293 §3.10.4 CLOSE in SYN-SENT: nothing was synchronized; delete the block.
+        this.setState(c, CLOSED, 'close');
+        this.unlink(c);
+        if (!c.held) this.release(c);
+        return;
+      case SYN_RECEIVED:
+        c.finQueued = true; // FIN-WAIT-1 once the handshake completes
+        return;
+      case ESTABLISHED:
+        c.finQueued = true;
+        this.setState(c, FIN_WAIT_1, 'close');
+        break;
+      case CLOSE_WAIT:
+        c.finQueued = true;
+        this.setState(c, LAST_ACK, 'close');
+        break;
+      default:
+        return;
+    }
+    output(this, c, now);
+  }
+
+  userClose(c: Connection): void {
+    if (!this.used[c.slot] || !c.held) return;
+    c.held = false;
+    c.readClosed = true;
+    c.handler = null;
+    const now = this.now();
+    if (c.state === CLOSED || c.state === TIME_WAIT) {
+      if (c.state === CLOSED || !c.indexed) this.release(c);
+      return;
+    }
+    // RFC 1122 §4.2.2.13: closing with unread data means it will never be read: reset.
+    if (c.receiveBuffer.length > 0 && isSynchronized(c.state)) {
+      this.fail(c, 'aborted', true, now);
+      return;
+    }
+    this.userShutdown(c);
+    if (!this.used[c.slot]) return;
+    if (c.state === FIN_WAIT_2) {
+      c.closeAt = now + this.config.finWait2TimeoutMs;
+      this.armed(c.closeAt);
+    }
+  }
+
+  userAbort(c: Connection): void {
+    if (!this.used[c.slot]) return;
+    c.held = false;
+    c.handler = null;
+    this.fail(c, 'aborted', c.state >= SYN_RECEIVED && c.state !== TIME_WAIT, this.now());
+  }
+
+  // ---- Transport ---------------------------------------------------------------------------------
+
+  input(ip: Ipv4Packet, now: number): DropReason | null {
+    this.lastNow = now;
+    const seg = this.seg;
+    const err = seg.parse(ip.bytes, ip.payloadOffset, ip.payloadLength, ip.src, ip.dst, this.ip.checksum);
+    if (err !== null) return err;
+    this.counters.segmentsIn++;
+    const f = seg.flags;
+    if (seg.srcPort === 0 || seg.dstPort === 0) this.drop('bad-port');
+    else if ((f & (TCP_SYN | TCP_RST)) === (TCP_SYN | TCP_RST)) this.drop('syn-rst');
+    else if ((f & (TCP_SYN | TCP_FIN)) === (TCP_SYN | TCP_FIN) && this.config.dropSynFin) this.drop('syn-fin');
+    else {
+      const slot = this.index.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+      if (slot >= 0) segmentArrives(this, this.connections[slot]!, seg, now);
+      else {
+        const tw = this.timeWait.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+        if (tw < 0 || !this.timeWaitSegment(tw, seg, now)) {
+          const l = this.listenerOn(seg.dstPort);
+          if (l !== null) this.policies[l.index]!.segment(l, seg, ip, now);
+          else this.closedSegment(seg, ip, now);
+        }
+      }
+    }
+    return null;
+  }
+
+  /** RFC 9293 §3.10.7.1: a segment for no connection and no listener. */
+  private closedSegment(seg: TcpSegment, ip: Ipv4Packet, now: number): void {
+    if (seg.flags & TCP_RST) {
+      this.drop('no-connection');
+      return;
+    }
+    this.drop('no-connection');
+    this.resetFor(seg, ip, now);
+  }
+
+  resetFor(seg: TcpSegment, ip: Ipv4Packet, now: number): void {
+    if (seg.flags & TCP_RST) return;
+    if (!this.takeResetToken(now)) {
+      this.drop('rst-rate-limited');
+      return;
+    }
+    if (seg.flags & TCP_ACK) this.sendBare(ip.dst, seg.dstPort, ip.src, seg.srcPort, seg.ack, 0, TCP_RST, 0, now);
+    else this.sendBare(ip.dst, seg.dstPort, ip.src, seg.srcPort, 0, seqAdd(seg.seq, seg.segmentLength), TCP_RST | TCP_ACK, 0, now);
+  }
+
+  /**
+   * A segment for a tuple in TIME-WAIT. Returns false when it is a new SYN that may reopen the
+   * connection (the entry is gone and the caller hands the SYN to the listener).
+   */
+  private timeWaitSegment(e: number, seg: TcpSegment, now: number): boolean {
+    const tw = this.timeWait, f = seg.flags;
+    if (f & TCP_RST) {
+      // RFC 1337: an RST must not cut TIME-WAIT short.
+      this.drop('time-wait-rst');
+      return true;
+    }
+    if (f & TCP_SYN && !(f & TCP_ACK) && seqGt(seg.seq, tw.rcvNxt[e]!) && this.listenerOn(seg.dstPort) !== null) {
+      // RFC 1122 §4.2.2.13 (and RFC 6191 without timestamps): a SYN above RCV.NXT may reopen.
+      this.counters.timeWaitReused++;
+      this.timeWaitGone(e);
+      tw.remove(e);
+      return false;
+    }
+    const ackOnly = seg.segmentLength === 0 && seg.seq === tw.rcvNxt[e];
+    if (f & TCP_FIN && seqAdd(seg.seq, seg.segmentLength) === tw.rcvNxt[e]) {
+      // The peer's FIN again: our ACK was lost. ACK it and restart 2 MSL (RFC 9293 §3.10.7.4 eighth).
+      tw.arm(e, now + 2 * this.config.mslMs);
+    } else if (ackOnly) {
+      this.drop('time-wait-segment');
+      return true;
+    } else this.drop('time-wait-segment');
+    this.sendBare(tw.localIp[e]!, tw.localPort[e]!, tw.remoteIp[e]!, tw.remotePort[e]!, tw.sndNxt[e]!, tw.rcvNxt[e]!, TCP_ACK, tw.window[e]!, now);
+    return true;
+  }
+
+  icmpError(type: number, code: number, nextHopMtu: number, quoted: Ipv4Packet, now: number): boolean {
+    const b = quoted.bytes, o = quoted.payloadOffset;
+    const localPort = (b[o]! << 8) | b[o + 1]!, remotePort = (b[o + 2]! << 8) | b[o + 3]!;
+    const slot = this.index.find(quoted.src, localPort, quoted.dst, remotePort);
+    if (slot < 0) return false;
+    const c = this.connections[slot]!;
+    // RFC 5927 §4.1: believe the error only if it quotes a sequence number we have in flight.
+    const seq = read32(b, o + 4);
+    if (!(seqGeq(seq, c.sndUna) && seqLeq(seq, c.sndMax))) return true;
+    this.counters.icmpErrors++;
+    if (type === ICMP_DEST_UNREACHABLE && code === UNREACH_FRAG_NEEDED) {
+      // RFC 1191 §6.3: shrink the segment size to the path MTU and send again.
+      const mss = nextHopMtu - 40;
+      if (mss >= 64 && mss < c.sndMss) {
+        c.sndMss = mss;
+        c.sndNxt = c.sndUna;
+        if (c.finSent && !seqGt(c.sndUna, c.finSeq)) c.finSent = false;
+        output(this, c, now);
+      }
+      return true;
+    }
+    // RFC 1122 §4.2.3.9: hard in SYN-SENT (the connect fails), soft otherwise.
+    if (c.state === SYN_SENT && type === ICMP_DEST_UNREACHABLE) this.fail(c, 'unreachable', false, now);
+    else c.softError = true;
+    return true;
+  }
+
+  poll(now: number): void {
+    this.lastNow = now;
+    if (this.earliest <= now) {
+      let earliest = Infinity;
+      const blocks = this.connections;
+      for (let i = 0; i < blocks.length; i++) {
+        if (!this.used[i]) continue;
+        const c = blocks[i]!;
+        if (connectionDeadline(c) <= now) connectionTimers(this, c, now);
+        if (this.used[i]) earliest = Math.min(earliest, connectionDeadline(c));
+      }
+      // Timers armed while firing others were recorded in this.earliest; keep the smaller.
+      this.earliest = earliest;
+    }
+    this.timeWait.poll(now, (e) => this.timeWaitGone(e));
+  }
+
+  nextDeadline(): number {
+    return Math.min(this.earliest, this.timeWait.nextDeadline());
+  }
+
+  // ---- TcpContext ----------------------------------------------------------------------------------
+
+  drop(reason: TcpDropReason): void {
+    const d = this.counters.drops;
+    d[reason] = (d[reason] ?? 0) + 1;
+  }
+
+  setState(c: Connection, to: TcpState, cause: string): void {
+    const from = c.state;
+    c.state = to;
+    if (this.log.enabled('info')) {
+      this.log.log('info', 'tcp-state', {
+        conn: c.slot, gen: c.generation, from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, cause,
+        remote: `${ipv4ToString(c.remoteIp)}:${c.remotePort}`,
+      });
+    }
+  }
+
+  established(c: Connection, now: number): void {
+    this.counters.established++;
+    // RFC 6928 initial window, then slow start (RFC 5681).
+    c.cwnd = Math.min(10 * c.sndMss, Math.max(2 * c.sndMss, 14600));
+    this.touchKeepalive(c, now);
+    if (c.finQueued) this.setState(c, FIN_WAIT_1, 'close');
+    if (c.passive) {
+      const l = this.listeners[c.listenerIndex]!;
+      l.halfOpen--;
+      l.stats.established++;
+      if (!l.open || !l.enqueue(c)) {
+        this.fail(c, 'aborted', true, now);
+        return;
+      }
+      l.handler?.onConnection?.(l, l.queued);
+    } else c.handler?.onConnected?.(c);
+  }
+
+  fail(c: Connection, failure: TcpFailureOrAbort, sendRst: boolean, now: number): void {
+    if (!this.used[c.slot]) return;
+    if (sendRst && c.state !== CLOSED) sendReset(this, c, now);
+    if (c.passive && c.state === SYN_RECEIVED) this.listeners[c.listenerIndex]!.halfOpen--;
+    if (c.failure === null) c.failure = failure;
+    this.setState(c, CLOSED, failure);
+    this.unlink(c);
+    if (c.held) c.handler?.onError?.(c, failure);
+    else this.release(c);
+  }
+
+  finish(c: Connection, now: number): void {
+    this.setState(c, CLOSED, 'closed');
+    this.unlink(c);
+    if (c.held) c.handler?.onClosed?.(c);
+    else this.release(c);
+    void now;
+  }
+
+  enterTimeWait(c: Connection, now: number): void {
+    this.setState(c, TIME_WAIT, 'closed');
+    this.counters.timeWaitEntered++;
+    const tw = this.timeWait;
+    const { entry, recycled } = tw.add(c.localIp, c.localPort, c.remoteIp, c.remotePort, now);
+    if (recycled) this.counters.timeWaitRecycled++;
+    tw.sndNxt[entry] = c.sndNxt;
+    tw.rcvNxt[entry] = c.rcvNxt;
+    tw.window[entry] = Math.min(0xffff, c.receiveBuffer.free >>> c.rcvScale);
+    tw.arm(entry, now + 2 * this.config.mslMs);
+    this.unlink(c);
+    if (c.held) {
+      tw.heldSlot[entry] = c.slot;
+      tw.heldGeneration[entry] = c.generation;
+      c.handler?.onClosed?.(c);
+    } else this.release(c);
+  }
+
+  forgetHalfOpen(c: Connection, cause: string): void {
+    this.listeners[c.listenerIndex]!.halfOpen--;
+    this.setState(c, CLOSED, cause);
+    this.unlink(c);
+    this.release(c);
+  }
+
+  challengeAck(c: Connection, now: number): void {
+    const config = this.config;
+    if (now - c.challengeWindowStart >= 1000) {
+      c.challengeWindowStart = now;
+      c.challengeCount = 0;
+    }
+    if (now - this.challengeWindowStart >= 1000) {
+      this.challengeWindowStart = now;
+      this.challengeCount = 0;
+    }
+    if (c.challengeCount >= config.challengeAcksPerConnection || this.challengeCount >= config.challengeAcksPerSecond) {
+      this.counters.challengeAcksLimited++;
+      return;
+    }
+    c.challengeCount++;
+    this.challengeCount++;
+    this.counters.challengeAcks++;
+    c.ackNow = true;
+  }
+
+  notifyReadable(c: Connection): void {
+    if (c.held) c.handler?.onReadable?.(c, c.receiveBuffer.length);
+  }
+
+  notifyWritable(c: Connection): void {
+    if (c.held && c.writable > 0) c.handler?.onWritable?.(c, c.writable);
+  }
+
+  notifyPeerClosed(c: Connection): void {
+    if (c.held) c.handler?.onPeerClosed?.(c);
+  }
+
+  touchKeepalive(c: Connection, now: number): void {
+    if (!c.keepalive) return;
+    c.keepaliveProbes = 0;
+    c.keepaliveAt = now + this.config.keepalive.idleMs;
+    this.armed(c.keepaliveAt);
+  }
+
+  armed(at: number): void {
+    if (at < this.earliest) this.earliest = at;
+  }
+
+  // ---- ListenerOwner -------------------------------------------------------------------------------
+
+  allocate(): Connection | null {
+    if (this.freeCount === 0) {
+      this.counters.connectionsFull++;
+      return null;
+    }
+    const slot = this.freeSlots[--this.freeCount]!;
+    this.used[slot] = 1;
+    return this.connections[slot]!;
+  }
+
+  openPassive(c: Connection, l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
+    c.passive = true;
+    c.listenerIndex = l.index;
+    c.held = false;
+    this.initBlock(c, ip.dst, seg.dstPort, ip.src, seg.srcPort, now);
+    c.irs = seg.seq;
+    c.rcvNxt = seqAdd(seg.seq, 1);
+    c.rcvAdv = c.rcvNxt;
+    takeSynOptions(this, c, seg);
+    c.sndWnd = seg.window; // unscaled in a SYN (RFC 7323 §2.2)
+    c.maxSndWnd = c.sndWnd;
+    c.sndWl1 = seg.seq;
+    c.sndWl2 = c.iss;
+    l.halfOpen++;
+    this.counters.passiveOpens++;
+    this.setState(c, SYN_RECEIVED, 'syn');
+    sendSyn(this, c, now);
+    c.sndNxt = seqAdd(c.iss, 1);
+  }
+
+  // ---- blocks --------------------------------------------------------------------------------------
+
+  /** Fill a fresh block for the tuple and put it in the index. */
+  private initBlock(c: Connection, localIp: number, localPort: number, remoteIp: number, remotePort: number, now: number): void {
+    c.localIp = localIp;
+    c.localPort = localPort;
+    c.remoteIp = remoteIp;
+    c.remotePort = remotePort;
+    c.iss = this.isn.isn(localIp, localPort, remoteIp, remotePort, now);
+    c.sndUna = c.iss;
+    c.sndNxt = c.iss;
+    c.sndMax = c.iss;
+    c.rcvMss = this.ip.maxPayload - 20;
+    c.sndMss = 536;
+    c.rcvScale = this.config.windowScale < 0 ? 0 : Math.max(this.config.windowScale, scaleFor(c.receiveBuffer.capacity));
+    c.rto = this.config.initialRtoMs;
+    this.index.insert(c.slot, localIp, localPort, remoteIp, remotePort);
+    c.indexed = true;
+  }
+
+  /** Take the block out of the index and stop its timers. */
+  private unlink(c: Connection): void {
+    if (c.indexed) this.index.remove(c.slot);
+    c.indexed = false;
+    c.rtxAt = Infinity;
+    c.closeAt = Infinity;
+    c.keepaliveAt = Infinity;
+  }
+
+  /** Return a block to the free list; the next user gets a new generation. */
+  private release(c: Connection): void {
+    if (!this.used[c.slot]) return;
+    this.unlink(c);
+    resetBlock(c);
+    this.used[c.slot] = 0;
+    this.freeSlots[this.freeCount++] = c.slot;
+  }
+
+  /** A TIME-WAIT entry ends (expired or reopened): a block still held by the application closes. */
+  private timeWaitGone(e: number): void {
+    const slot = this.timeWait.heldSlot[e]!;
+    if (slot < 0) return;
+    const c = this.connections[slot]!;
+    if (this.used[slot] && c.generation === this.timeWait.heldGeneration[e] && c.state === TIME_WAIT) {
+      this.setState(c, CLOSED, 'time-wait-expired');
+    }
+  }
+
+  private takeAccepted(slot: number, generation: number): Connection | null {
+    const c = this.connections[slot]!;
+    if (!this.used[slot] || c.generation !== generation || c.held) return null;
+    c.held = true;
+    return c;
+  }
+
+  private tupleInUse(localIp: number, localPort: number, remoteIp: number, remotePort: number): boolean {
+    return this.index.find(localIp, localPort, remoteIp, remotePort) >= 0 || this.timeWait.find(localIp, localPort, remoteIp, remotePort) >= 0;
+  }
+
+  private listenerOn(port: number): Listener | null {
+    for (const l of this.listeners) if (l.open && l.port === port) return l;
+    return null;
+  }
+
+  /** Time for the application's calls: the platform clock, or the last time a frame or timer brought. */
+  private now(): number {
+    return this.clock !== null ? this.clock.now() : this.lastNow;
+  }
+
+  private takeResetToken(now: number): boolean {
+    const rate = this.config.resetsPerSecond;
+    if (this.resetRefill === -Infinity) this.resetRefill = now;
+    this.resetTokens = Math.min(rate, this.resetTokens + ((now - this.resetRefill) * rate) / 1000);
+    this.resetRefill = now;
+    if (this.resetTokens < 1) return false;
+    this.resetTokens -= 1;
+    return true;
+  }
+
+  /** A segment from no connection block (RST replies, TIME-WAIT ACKs). */
+  private sendBare(localIp: number, localPort: number, remoteIp: number, remotePort: number, seq: number, ack: number, flags: number, window: number, now: number): void {
+    const ip = this.ip;
+    emitTcp(ip.tx, TX_IP_PAYLOAD, localPort, remotePort, seq, ack, flags, window, 0, 0, 0, localIp, remoteIp, ip.checksum);
+    ip.sendIpv4(remoteIp, IP_PROTO_TCP, 20, now, true);
+    this.counters.segmentsOut++;
+    if (flags & TCP_RST) this.counters.resetsOut++;
+  }
+}
+
+type TcpFailureOrAbort = Parameters<TcpContext['fail']>[1];
+
+/** Smallest window-scale shift that lets `capacity` be advertised in 16 bits (RFC 7323 §2.3). */
+function scaleFor(capacity: number): number {
+  let s = 0;
+  while (s < 14 && capacity >>> s > 0xffff) s++;
+  return s;
+}
+
+/** Put a released block back to its initial values (the rings are emptied, not reallocated). */
+function resetBlock(c: Connection): void {
+  c.generation = (c.generation + 1) >>> 0;
+  c.state = CLOSED;
+  c.passive = false;
+  c.listenerIndex = -1;
+  c.held = false;
+  c.readClosed = false;
+  c.indexed = false;
+  c.localIp = c.localPort = c.remoteIp = c.remotePort = 0;
+  c.iss = c.sndUna = c.sndNxt = c.sndMax = c.sndWnd = c.sndWl1 = c.sndWl2 = c.maxSndWnd = 0;
+  c.finQueued = c.finSent = false;
+  c.finSeq = 0;
+  c.irs = c.rcvNxt = c.rcvAdv = 0;
+  c.finReceived = false;
+  c.sndMss = c.rcvMss = 536;
+  c.sndScale = c.rcvScale = 0;
+  c.peerOfferedScale = false;
+  c.rto = 1000;
+  c.srtt = -1;
+  c.rttvar = 0;
+  c.rttSeq = 0;
+  c.rttStart = -1;
+  c.rtxCount = 0;
+  c.cwnd = 0;
+  c.ssthresh = 0x7fffffff;
+  c.rtxAt = c.closeAt = c.keepaliveAt = Infinity;
+  c.keepaliveProbes = 0;
+  c.keepalive = false;
+  c.ackNow = false;
+  c.challengeWindowStart = -Infinity;
+  c.challengeCount = 0;
+  c.failure = null;
+  c.softError = false;
+  c.handler = null;
+  c.sendBuffer.clear();
+  c.receiveBuffer.clear();
+  c.segmentsIn = c.segmentsOut = c.retransmits = 0;
+}
+
+export { Listener, type ListenerHandler };
+export type { Connection, ConnectionHandler };

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/tcp/connection';
-import { established, recorder } from './established.test';
+import { established, recorder } from './setups';
 import { PEER, US, pattern } from './peer';
 
 function read(c: Connection): Uint8Array {

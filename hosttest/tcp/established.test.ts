@@ -2,41 +2,11 @@
 // both directions with cumulative ACKs, retransmission, keepalive and abort.
 
 import { describe, expect, it } from 'vitest';
-import type { Connection, ConnectionHandler } from '../../src/tcp/connection';
+import type { Connection } from '../../src/tcp/connection';
+import { established, recorder } from './setups';
 import type { Listener } from '../../src/tcp/listener';
 import type { TcpConfig } from '../../src/tcp/config';
 import { PEER, TcpPeer, pattern } from './peer';
-
-/**
- * An ESTABLISHED connection. Passive: synstack listened on 80 and the peer connected from 40000.
- * Our next sequence number is `snd`, the peer's is `rcv` (1001).
- */
-export function established(config: Partial<TcpConfig> = {}, handler: ConnectionHandler = {}) {
-  const p = new TcpPeer(config);
-  const l = p.tcp.listen(80) as Listener;
-  p.send({ flags: 'S', seq: 1000, mss: 1460 });
-  const sa = p.expect({ flags: 'SA', ack: 1001 });
-  p.send({ flags: 'A', seq: 1001, ack: sa.seq + 1 });
-  const c = l.accept()!;
-  c.handler = handler;
-  return { p, l, c, snd: sa.seq + 1, rcv: 1001 };
-}
-
-/** Handler that records events as strings. */
-export function recorder(): { events: string[]; handler: ConnectionHandler } {
-  const events: string[] = [];
-  return {
-    events,
-    handler: {
-      onConnected: () => events.push('connected'),
-      onReadable: (_c, n) => events.push(`readable:${n}`),
-      onWritable: (_c, n) => events.push(`writable:${n}`),
-      onPeerClosed: () => events.push('peer-closed'),
-      onClosed: () => events.push('closed'),
-      onError: (_c, f) => events.push(`error:${f}`),
-    },
-  };
-}
 
 function read(c: Connection): Uint8Array {
   const b = new Uint8Array(c.readable);

@@ -4,38 +4,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { ICMP_DEST_UNREACHABLE, UNREACH_HOST, UNREACH_PORT } from '../../src/wire/icmp';
-import type { Connection } from '../../src/tcp/connection';
 import type { Listener } from '../../src/tcp/listener';
-import type { TcpConfig } from '../../src/tcp/config';
-import { PEER, TcpPeer } from './peer';
-
-/** A listener on port 80 with one SYN received: returns synstack's ISS. */
-export function synReceived(config: Partial<TcpConfig> = {}) {
-  const p = new TcpPeer(config);
-  const l = p.tcp.listen(80) as Listener;
-  p.send({ flags: 'S', seq: 1000, mss: 1460 });
-  const sa = p.expect({ flags: 'SA', ack: 1001, mss: 1460 });
-  return { p, l, iss: sa.seq };
-}
-
-/** A connect() to the peer's port 5000 with the SYN sent; the peer's port fields are set. */
-export function synSent(config: Partial<TcpConfig> = {}) {
-  const p = new TcpPeer(config);
-  const events: string[] = [];
-  const c = p.tcp.connect(PEER, 5000, {
-    onConnected: () => events.push('connected'),
-    onError: (_c, f) => events.push(`error:${f}`),
-    onReadable: (_c, n) => events.push(`readable:${n}`),
-    onPeerClosed: () => events.push('peer-closed'),
-    onClosed: () => events.push('closed'),
-    onWritable: () => events.push('writable'),
-  }) as Connection;
-  expect(typeof c).toBe('object');
-  const syn = p.expect({ flags: 'S', dstPort: 5000, ack: 0 });
-  p.usPort = syn.srcPort;
-  p.peerPort = 5000;
-  return { p, c, iss: syn.seq, syn, events };
-}
+import { TcpPeer } from './peer';
+import { synReceived, synSent } from './setups';
 
 describe('CLOSED (RFC 9293 §3.10.7.1): segments for no connection', () => {
   it('answers a SYN to a closed port with <SEQ=0><ACK=SEG.SEQ+1><CTL=RST,ACK>', () => {

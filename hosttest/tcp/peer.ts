@@ -57,6 +57,8 @@ export interface SegmentSpec {
   dstPort?: number;
   /** Send with a wrong checksum. */
   badChecksum?: boolean;
+  /** Option bytes as given (no padding added), instead of mss/ws. */
+  rawOptions?: number[];
 }
 
 /** A segment synstack sent, as plain values. */
@@ -138,7 +140,11 @@ export class TcpPeer {
     if (s.ws !== undefined) o.windowScale = s.ws;
     const f = new Uint8Array(ETH_HEADER_LEN + IPV4_HEADER_LEN + 60 + data.length);
     const at = ETH_HEADER_LEN + IPV4_HEADER_LEN;
-    const optLen = writeTcpOptions(f, at + 20, o);
+    let optLen: number;
+    if (s.rawOptions) {
+      f.set(s.rawOptions, at + 20);
+      optLen = s.rawOptions.length;
+    } else optLen = writeTcpOptions(f, at + 20, o);
     f.set(data, at + 20 + optLen);
     emitTcp(f, at, s.srcPort ?? this.peerPort, s.dstPort ?? this.usPort, (s.seq ?? 0) >>> 0, (s.ack ?? 0) >>> 0,
       flagsOf(s.flags), s.win ?? 65535, 0, optLen, data.length, PEER, US);

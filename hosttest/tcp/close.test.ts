@@ -3,14 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/tcp/connection';
-import { established, recorder } from './setups';
+import { established, readAll as read, recorder } from './setups';
 import { PEER, US, pattern } from './peer';
 
-function read(c: Connection): Uint8Array {
-  const b = new Uint8Array(c.readable);
-  c.read(b);
-  return b;
-}
 
 describe('FIN-WAIT-1', () => {
   it('close() sends FIN after the queued data and enters FIN-WAIT-1', () => {

@@ -3,16 +3,11 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/tcp/connection';
-import { established, recorder } from './setups';
+import { established, readAll as read, recorder } from './setups';
 import type { Listener } from '../../src/tcp/listener';
 import type { TcpConfig } from '../../src/tcp/config';
 import { PEER, TcpPeer, pattern } from './peer';
 
-function read(c: Connection): Uint8Array {
-  const b = new Uint8Array(c.readable);
-  c.read(b);
-  return b;
-}
 
 describe('ESTABLISHED: receiving', () => {
   it('takes in-order data, ACKs it cumulatively and makes it readable', () => {

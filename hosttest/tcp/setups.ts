@@ -65,3 +65,10 @@ export function recorder(): { events: string[]; handler: ConnectionHandler } {
   };
 }
 
+
+/** Everything readable on `c`, consumed. */
+export function readAll(c: Connection): Uint8Array {
+  const b = new Uint8Array(c.readable);
+  c.read(b);
+  return b;
+}

@@ -74,6 +74,7 @@ describe('FIN-WAIT-1', () => {
     c.shutdown();
     p.take();
     p.send({ flags: 'PA', seq: 1001, ack: snd + 1, data: pattern(30, 7) });
+    p.advance(100);
     p.expect({ flags: 'A', ack: 1031 });
     expect(c.stateName).toBe('FIN-WAIT-2');
     expect(read(c)).toEqual(pattern(30, 7));

@@ -10,25 +10,41 @@ import { PEER, TcpPeer, pattern } from './peer';
 
 
 describe('ESTABLISHED: receiving', () => {
-  it('takes in-order data, ACKs it cumulatively and makes it readable', () => {
+  it('takes in-order data, delays its ACK by 100 ms, and ACKs every second full segment at once', () => {
     const r = recorder();
-    const { p, c, snd } = established({}, r.handler);
+    const { p, c, snd } = established({ receiveBuffer: 8192 }, r.handler);
     p.send({ flags: 'PA', seq: 1001, ack: snd, data: pattern(100, 1) });
+    p.expectNone();
+    p.advance(99);
+    p.expectNone();
+    p.advance(1);
     p.expect({ flags: 'A', seq: snd, ack: 1101 });
     p.send({ flags: 'PA', seq: 1101, ack: snd, data: pattern(50, 2) });
-    p.expect({ flags: 'A', ack: 1151 });
     expect(r.events).toEqual(['readable:100', 'readable:150']);
     const got = read(c);
     expect(got.subarray(0, 100)).toEqual(pattern(100, 1));
     expect(got.subarray(100)).toEqual(pattern(50, 2));
+    p.advance(100);
+    p.expect({ flags: 'A', ack: 1151 });
+    // Two full-sized segments: the second is ACKed at once (RFC 5681 §4.2).
+    p.send({ flags: 'A', seq: 1151, ack: snd, data: 1460 });
+    p.expectNone();
+    p.send({ flags: 'A', seq: 2611, ack: snd, data: 1460 });
+    p.expect({ flags: 'A', ack: 4071 });
+  });
+
+  it('ACKs at once with delayed ACKs turned off', () => {
+    const { p, snd } = established({ delayedAckMs: 0 });
+    p.send({ flags: 'PA', seq: 1001, ack: snd, data: 10 });
+    p.expect({ flags: 'A', ack: 1011 });
   });
 
   it('trims a segment that overlaps data already received', () => {
     const { p, c, snd } = established();
     const all = pattern(200, 3);
     p.send({ flags: 'PA', seq: 1001, ack: snd, data: all.subarray(0, 100) });
-    p.take();
     p.send({ flags: 'PA', seq: 1051, ack: snd, data: all.subarray(50, 200) });
+    p.advance(100);
     p.expect({ flags: 'A', ack: 1201 });
     expect(read(c)).toEqual(all);
   });
@@ -49,8 +65,8 @@ describe('ESTABLISHED: receiving', () => {
     expect(p.tcp.counters.drops['out-of-window']).toBe(2);
   });
 
-  it('keeps only what fits its receive buffer, and advertises the shrinking window', () => {
-    const { p, c, snd } = established({ receiveBuffer: 1000 });
+  it('keeps only what fits its receive buffer, advertises the shrinking window, and reopens it', () => {
+    const { p, c, snd } = established({ receiveBuffer: 1000, delayedAckMs: 0 });
     p.send({ flags: 'PA', seq: 1001, ack: snd, data: 600 });
     p.expect({ flags: 'A', ack: 1601, win: 400 });
     p.send({ flags: 'PA', seq: 1601, ack: snd, data: 600 });
@@ -59,7 +75,10 @@ describe('ESTABLISHED: receiving', () => {
     // With a zero window only a segment at RCV.NXT of length 0 is acceptable.
     p.send({ flags: 'PA', seq: 2001, ack: snd, data: 1 });
     p.expect({ flags: 'A', ack: 2001, win: 0 });
-    // Reading opens the window and synstack says so (RFC 1122 §4.2.3.3).
+    // Reading 100 bytes is too small a change to announce (RFC 1122 §4.2.3.3: min(MSS, buffer/2)).
+    c.read(new Uint8Array(100));
+    p.expectNone();
+    // Reading the rest is announced at once.
     read(c);
     p.expect({ flags: 'A', ack: 2001, win: 1000 });
   });
@@ -150,26 +169,49 @@ describe('ESTABLISHED: RFC 5961', () => {
 });
 
 describe('ESTABLISHED: sending', () => {
-  it('sends written data in MSS-sized segments within the peer window, and frees the ring on ACK', () => {
+  it('sends written data in MSS-sized segments, holds the short tail while data is in flight (Nagle)', () => {
     const r = recorder();
     const { p, c, snd } = established({ sendBuffer: 8192 }, r.handler);
     expect(c.write(pattern(4000, 5))).toBe(4000);
     const segs = p.take();
-    expect(segs.map((s) => [s.flags, s.seq - snd, s.len])).toEqual([['A', 0, 1460], ['A', 1460, 1460], ['PA', 2920, 1080]]);
-    expect(Buffer.concat(segs.map((s) => s.data))).toEqual(Buffer.from(pattern(4000, 5)));
+    expect(segs.map((s) => [s.flags, s.seq - snd, s.len])).toEqual([['A', 0, 1460], ['A', 1460, 1460]]);
     expect(c.unacknowledged).toBe(4000);
     p.send({ flags: 'A', seq: 1001, ack: snd + 2920 });
+    // Nothing in flight any more: the 1080-byte tail may go (RFC 896).
+    const tail = p.expect({ flags: 'PA', seq: snd + 2920, len: 1080 });
+    expect(Buffer.concat([...segs, tail].map((s) => s.data))).toEqual(Buffer.from(pattern(4000, 5)));
     expect(c.unacknowledged).toBe(1080);
     expect(r.events).toEqual(['writable:7112']);
   });
 
-  it('never sends beyond the window the peer offers', () => {
+  it('sends the short tail at once with Nagle off (noDelay)', () => {
+    const { p, c, snd } = established({ sendBuffer: 8192 });
+    c.noDelay = true;
+    c.write(pattern(3000));
+    expect(p.take().map((s) => [s.seq - snd, s.len])).toEqual([[0, 1460], [1460, 1460], [2920, 80]]);
+  });
+
+  it('sends one small write at once when nothing is in flight, and holds the next (Nagle)', () => {
+    const { p, c, snd } = established();
+    c.write(pattern(10));
+    p.expect({ flags: 'PA', len: 10 });
+    c.write(pattern(10));
+    p.expectNone();
+    p.send({ flags: 'A', seq: 1001, ack: snd + 10 });
+    p.expect({ flags: 'PA', seq: snd + 10, len: 10 });
+  });
+
+  it('never sends beyond the window, and avoids silly segments until the persist timer overrides (RFC 1122 §4.2.3.4)', () => {
     const { p, c, snd } = established();
     p.send({ flags: 'A', seq: 1001, ack: snd, win: 100 });
     c.write(pattern(500));
-    p.expect({ flags: 'A', len: 100 });
-    p.send({ flags: 'A', seq: 1001, ack: snd + 100, win: 300 });
-    p.expect({ flags: 'A', seq: snd + 100, len: 300 });
+    // 100 bytes is less than half the largest window the peer offered (65535): hold.
+    p.expectNone();
+    p.advance(200);
+    p.expect({ flags: 'A', seq: snd, len: 100 });
+    p.send({ flags: 'A', seq: 1001, ack: snd + 100, win: 40_000 });
+    // Now all 400 remaining bytes fit: they go at once.
+    p.expect({ flags: 'PA', seq: snd + 100, len: 400 });
   });
 
   it('accepts no more than its send buffer holds', () => {

@@ -18,7 +18,7 @@ import { emitIpv4, IP_PROTO_ICMP, IP_PROTO_TCP, IPV4_HEADER_LEN, Ipv4Packet, par
 import { emitIcmp } from '../../src/wire/icmp';
 import { emitArp, ARP_LEN, ARP_OP_REPLY } from '../../src/wire/arp';
 import {
-  TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptions, TcpSegment, emitTcp, writeTcpOptions,
+  TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG, TcpOptions, TcpSegment, emitTcp, writeTcpOptions,
 } from '../../src/wire/tcp';
 import { RecordingLog } from '../platform/node';
 import { SeededEntropy } from '../sim/random';
@@ -59,6 +59,13 @@ export interface SegmentSpec {
   badChecksum?: boolean;
   /** Option bytes as given (no padding added), instead of mss/ws. */
   rawOptions?: number[];
+  /** Timestamps option [TSval, TSecr]. */
+  ts?: [number, number];
+  sackOk?: boolean;
+  /** SACK blocks [left, right) (raw sequence numbers). */
+  sack?: [number, number][];
+  /** Urgent pointer (sets URG when given). */
+  urg?: number;
 }
 
 /** A segment synstack sent, as plain values. */
@@ -71,6 +78,10 @@ export interface Sent {
   data: Uint8Array;
   mss: number;
   ws: number;
+  /** Timestamps [TSval, TSecr], or null. */
+  ts: [number, number] | null;
+  sackOk: boolean;
+  sack: [number, number][];
   srcPort: number;
   dstPort: number;
   time: number;
@@ -138,6 +149,16 @@ export class TcpPeer {
     const o = new TcpOptions();
     if (s.mss !== undefined) o.mss = s.mss;
     if (s.ws !== undefined) o.windowScale = s.ws;
+    if (s.ts) {
+      o.hasTimestamps = true;
+      o.tsVal = s.ts[0] >>> 0;
+      o.tsEcr = s.ts[1] >>> 0;
+    }
+    if (s.sackOk) o.sackPermitted = true;
+    if (s.sack) {
+      s.sack.forEach(([l, r], i) => { o.sackBlocks[2 * i] = l >>> 0; o.sackBlocks[2 * i + 1] = r >>> 0; });
+      o.sackCount = s.sack.length;
+    }
     const f = new Uint8Array(ETH_HEADER_LEN + IPV4_HEADER_LEN + 60 + data.length);
     const at = ETH_HEADER_LEN + IPV4_HEADER_LEN;
     let optLen: number;
@@ -147,7 +168,7 @@ export class TcpPeer {
     } else optLen = writeTcpOptions(f, at + 20, o);
     f.set(data, at + 20 + optLen);
     emitTcp(f, at, s.srcPort ?? this.peerPort, s.dstPort ?? this.usPort, (s.seq ?? 0) >>> 0, (s.ack ?? 0) >>> 0,
-      flagsOf(s.flags), s.win ?? 65535, 0, optLen, data.length, PEER, US);
+      flagsOf(s.flags) | (s.urg !== undefined ? TCP_URG : 0), s.win ?? 65535, s.urg ?? 0, optLen, data.length, PEER, US);
     if (s.badChecksum) f[at + 16]! ^= 0xff;
     const ipLen = 20 + optLen + data.length;
     emitEthernet(f, 0, US_MAC, PEER_MAC, ETHERTYPE_IPV4);
@@ -221,7 +242,11 @@ export class TcpPeer {
       this.sent.push({
         flags: flagText(seg.flags), seq: seg.seq, ack: seg.ack, win: seg.window, len: seg.payloadLength,
         data: f.slice(seg.payloadOffset, seg.payloadOffset + seg.payloadLength),
-        mss: seg.options.mss, ws: seg.options.windowScale, srcPort: seg.srcPort, dstPort: seg.dstPort, time: this.now,
+        mss: seg.options.mss, ws: seg.options.windowScale,
+        ts: seg.options.hasTimestamps ? [seg.options.tsVal, seg.options.tsEcr] : null,
+        sackOk: seg.options.sackPermitted,
+        sack: Array.from({ length: seg.options.sackCount }, (_, i) => [seg.options.sackBlocks[2 * i]!, seg.options.sackBlocks[2 * i + 1]!] as [number, number]),
+        srcPort: seg.srcPort, dstPort: seg.dstPort, time: this.now,
         datagram: f.slice(ip.offset, ip.offset + ip.totalLength),
       });
     }

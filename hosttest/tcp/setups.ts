@@ -72,3 +72,28 @@ export function readAll(c: Connection): Uint8Array {
   c.read(b);
   return b;
 }
+
+export interface PeerSynOptions {
+  ws?: number;
+  ts?: boolean;
+  sackOk?: boolean;
+}
+
+/**
+ * An ESTABLISHED passive connection whose peer offered `opts` in its SYN (timestamps start at
+ * TSval 100 and go up by one per segment the test sends with `tsv()`).
+ */
+export function establishedWith(opts: PeerSynOptions, config: Partial<TcpConfig> = {}, handler: ConnectionHandler = {}) {
+  const p = new TcpPeer(config);
+  const l = p.tcp.listen(80) as Listener;
+  let tsval = 100;
+  const tsv = (): [number, number] | undefined => (opts.ts ? [tsval++, ourTs] : undefined);
+  let ourTs = 0;
+  p.send({ flags: 'S', seq: 1000, mss: 1460, ws: opts.ws, ts: opts.ts ? [tsval++, 0] : undefined, sackOk: opts.sackOk });
+  const sa = p.expect({ flags: 'SA', ack: 1001 });
+  ourTs = sa.ts ? sa.ts[0] : 0;
+  p.send({ flags: 'A', seq: 1001, ack: sa.seq + 1, ts: tsv() });
+  const c = l.accept()!;
+  c.handler = handler;
+  return { p, l, c, snd: sa.seq + 1, rcv: 1001, synAck: sa, tsv, setOurTs: (v: number) => { ourTs = v; } };
+}

@@ -47,6 +47,17 @@ export interface TcpConfig {
   resetsPerSecond: number;
   /** Listen backlog when listen() is not given one. */
   defaultBacklog: number;
+  /** Offer timestamps (RFC 7323) and SACK (RFC 2018) in our SYNs, and accept them in the peer's. */
+  timestamps: boolean;
+  sack: boolean;
+  /** Delayed ACK (RFC 1122 §4.2.3.2: under 0.5 s; every second full segment is ACKed at once). */
+  delayedAckMs: number;
+  /** Initial window in segments (RFC 6928 caps it at 10 and 14600 bytes). */
+  initialWindowSegments: number;
+  /** Give up on retransmissions (and on unanswered window probes) after this long. */
+  maxRetransmitTimeMs: number;
+  /** Out-of-order ranges a connection may hold (their bytes live in the receive ring). */
+  reassemblyRanges: number;
 }
 
 export const defaultTcpConfig: TcpConfig = Object.freeze({
@@ -73,6 +84,12 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   challengeAcksPerSecond: 100,
   resetsPerSecond: 100,
   defaultBacklog: 4,
+  timestamps: true,
+  sack: true,
+  delayedAckMs: 100,
+  initialWindowSegments: 10,
+  maxRetransmitTimeMs: 300_000,
+  reassemblyRanges: 8,
 });
 
 /** Why TCP discarded a segment it had parsed. */
@@ -102,7 +119,9 @@ export type TcpDropReason =
   | 'data-after-close'    // data for a connection the application closed: answered with RST
   | 'time-wait-rst'       // RST in TIME-WAIT, ignored (RFC 1337)
   | 'time-wait-segment'   // other segment in TIME-WAIT
-  | 'closing-ignored';    // segment in CLOSING/LAST-ACK that did not ack our FIN
+  | 'closing-ignored'     // segment in CLOSING/LAST-ACK that did not ack our FIN
+  | 'paws'                // RFC 7323 §5: timestamp older than TS.Recent (answered with ACK)
+  | 'reassembly-full';    // out-of-order segment with no room in the reassembly queue or ring
 
 export interface TcpCounters {
   segmentsIn: number;
@@ -117,6 +136,12 @@ export interface TcpCounters {
   challengeAcks: number;
   challengeAcksLimited: number;
   retransmits: number;
+  fastRetransmits: number;
+  dupAcks: number;
+  outOfOrder: number;
+  delayedAcks: number;
+  persistProbes: number;
+  urgentIn: number;
   synRetransmits: number;
   timeouts: number;
   keepaliveProbes: number;
@@ -134,7 +159,8 @@ export function newTcpCounters(): TcpCounters {
   return {
     segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, activeOpens: 0, passiveOpens: 0,
     established: 0, resetsIn: 0, resetsOut: 0, challengeAcks: 0, challengeAcksLimited: 0,
-    retransmits: 0, synRetransmits: 0, timeouts: 0, keepaliveProbes: 0, keepaliveDrops: 0,
+    retransmits: 0, fastRetransmits: 0, dupAcks: 0, outOfOrder: 0, delayedAcks: 0, persistProbes: 0,
+    urgentIn: 0, synRetransmits: 0, timeouts: 0, keepaliveProbes: 0, keepaliveDrops: 0,
     timeWaitEntered: 0, timeWaitRecycled: 0, timeWaitReused: 0, finWait2Timeouts: 0,
     icmpErrors: 0, connectionsFull: 0, drops: {},
   };

@@ -7,6 +7,7 @@
 // through the owning Tcp layer, and never call the application back from inside the call.
 
 import { ByteRing } from './ring';
+import { ReassemblyQueue } from './reassembly';
 import { CLOSED, ESTABLISHED, STATE_NAMES, type TcpFailure, type TcpState, canSend } from './state';
 
 /** What the application hears about its connection. Every member is optional. */
@@ -23,6 +24,11 @@ export interface ConnectionHandler {
   onClosed?(c: Connection): void;
   /** The connection failed; it is now CLOSED. */
   onError?(c: Connection, failure: TcpFailure): void;
+  /**
+   * The peer marked urgent data (RFC 9293 §3.8.5); it stays inline in the stream. `ahead` is how many
+   * bytes past what read() returns next the urgent data ends.
+   */
+  onUrgent?(c: Connection, ahead: number): void;
 }
 
 /** The Tcp layer as seen by a connection block (implemented in tcp.ts). */
@@ -33,6 +39,9 @@ export interface ConnectionOwner {
   userAbort(c: Connection): void;
   userRead(c: Connection, n: number): void;
 }
+
+/** Ranges the sender's SACK scoreboard keeps (RFC 6675 §3; ours is bounded). */
+export const SCOREBOARD_RANGES = 8;
 
 export class Connection {
   readonly slot: number;
@@ -90,6 +99,20 @@ export class Connection {
   rcvScale = 0;
   /** The peer offered window scaling in its SYN. */
   peerOfferedScale = false;
+  /** Timestamps (RFC 7323 §3) in use; TS.Recent and Last.ACK.sent of §4.3. */
+  tsOk = false;
+  tsRecent = 0;
+  lastAckSent = 0;
+  /** SACK (RFC 2018) in use. */
+  sackOk = false;
+  /** Sender's scoreboard: byte ranges above SND.UNA the peer reported holding, [left, right) pairs. */
+  readonly sacked = new Uint32Array(2 * SCOREBOARD_RANGES);
+  sackedCount = 0;
+  /** Nagle's algorithm is off (RFC 896; RFC 1122 §4.2.3.4 lets the application say so). */
+  noDelay = false;
+  /** Right edge of urgent data received (RFC 9293 §3.8.5 RCV.UP), valid while urgentPending. */
+  rcvUp = 0;
+  urgentPending = false;
 
   // Retransmission (RFC 6298) and congestion (RFC 5681).
   rto = 1000;
@@ -103,6 +126,21 @@ export class Connection {
   rtxCount = 0;
   cwnd = 0;
   ssthresh = 0x7fffffff;
+  /** Bytes acknowledged towards the next congestion-avoidance increase. */
+  caBytes = 0;
+  dupAcks = 0;
+  /** NewReno (RFC 6582): in fast recovery, and the `recover` point. */
+  inRecovery = false;
+  recover = 0;
+  recoverValid = false;
+  /** Highest sequence number retransmitted from the scoreboard in this recovery. */
+  rexmitHigh = 0;
+  /** When we last sent a segment with data (restart after idle), -1 never. */
+  lastSendAt = -1;
+  /** When the current run of retransmissions began (total-time limit), -1 when none. */
+  rtxFirstAt = -1;
+  /** When the peer last acknowledged anything (persist: is it still answering?). */
+  lastAckAt = 0;
 
   // Timers: absolute times in ms, Infinity when off.
   rtxAt = Infinity;
@@ -113,6 +151,17 @@ export class Connection {
   keepalive = false;
   /** An ACK should go out with the next output. */
   ackNow = false;
+  /** Delayed ACK deadline (RFC 1122 §4.2.3.2), and in-order bytes received since our last ACK. */
+  ackAt = Infinity;
+  unackedBytes = 0;
+  /** Persist timer for a zero window (RFC 9293 §3.8.6.1) and its backoff exponent. */
+  persistAt = Infinity;
+  persistBackoff = 0;
+  /** The persist timer fired on an open window: send what fits, silly or not. */
+  forceSend = false;
+  /** When the last window probe went out, and since when probes have gone unanswered (-1: none). */
+  lastProbeAt = -1;
+  probesUnansweredSince = -1;
 
   // RFC 5961 §7 challenge ACK limit for this connection.
   challengeWindowStart = -Infinity;
@@ -126,21 +175,31 @@ export class Connection {
 
   readonly sendBuffer: ByteRing;
   readonly receiveBuffer: ByteRing;
+  /** Out-of-order ranges held in receiveBuffer past RCV.NXT. */
+  readonly reassembly: ReassemblyQueue;
 
-  // Statistics.
+  // Statistics (readable by the application).
   segmentsIn = 0;
   segmentsOut = 0;
   retransmits = 0;
+  fastRetransmits = 0;
+  dupAcksIn = 0;
+  outOfOrderIn = 0;
+  bytesSent = 0;
+  bytesReceived = 0;
+  rttMin = Infinity;
 
   constructor(
     private readonly owner: ConnectionOwner,
     slot: number,
     sendBytes: number,
     receiveBytes: number,
+    reassemblyRanges: number,
   ) {
     this.slot = slot;
     this.sendBuffer = new ByteRing(sendBytes);
     this.receiveBuffer = new ByteRing(receiveBytes);
+    this.reassembly = new ReassemblyQueue(reassemblyRanges);
   }
 
   get stateName(): string {

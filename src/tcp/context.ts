@@ -31,6 +31,7 @@ export interface TcpContext {
   notifyReadable(c: Connection): void;
   notifyWritable(c: Connection): void;
   notifyPeerClosed(c: Connection): void;
+  notifyUrgent(c: Connection): void;
   /** Move the connection's keepalive timer after traffic from the peer. */
   touchKeepalive(c: Connection, now: number): void;
   /** A timer field of `c` changed to `at`: make sure the layer's deadline covers it. */

@@ -1,34 +1,40 @@
 // SEGMENT ARRIVES for a connection block (RFC 9293 §3.10.7.3 for SYN-SENT, §3.10.7.4 for the
-// rest), with RFC 5961's defences against blind RST, SYN and data injection. Segments for no block
-// (CLOSED, LISTEN) and for TIME-WAIT are handled in tcp.ts, listener.ts and the TIME-WAIT table.
-// The numbered comments follow the RFC's "first ... eighth" checks.
+// rest), with RFC 5961's defences against blind RST, SYN and data injection, RFC 7323's timestamps
+// and PAWS, RFC 2018 SACK, RFC 5681/6582 duplicate ACKs and fast recovery, out-of-order
+// reassembly and delayed ACKs. Segments for no block (CLOSED, LISTEN) and for TIME-WAIT are handled
+// in tcp.ts, listener.ts and the TIME-WAIT table. The numbered comments follow the RFC's
+// "first ... eighth" checks.
 
-import { seqAdd, seqDiff, seqGeq, seqGt, seqInRange, seqLeq, seqLt } from '../wire/seq';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/tcp';
-import type { Connection } from './connection';
+import { seqAdd, seqDiff, seqGeq, seqGt, seqInRange, seqLeq, seqLt, seqMax } from '../wire/seq';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '../wire/tcp';
+import { ccDupAck, ccInit, ccNewAck } from './congestion';
+import { type Connection, SCOREBOARD_RANGES } from './connection';
 import type { TcpContext } from './context';
-import { output, sendAck, sendSegment, sendSyn } from './output';
+import { output, retransmitAt, sendAck, sendSegment, sendSyn } from './output';
 import { rttSample } from './rtt';
 import {
   CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, canReceive,
 } from './state';
 
-/** Largest MSS option value we accept from a peer before bounding it by our own MTU. */
-const DEFAULT_MSS = 536; // RFC 9293 §3.7.1: assume 536 when the option is absent (RFC 6691)
+/** RFC 9293 §3.7.1: assume 536 when the MSS option is absent (RFC 6691). */
+const DEFAULT_MSS = 536;
 
-/** Options of the peer's SYN: MSS (RFC 9293 §3.7.1) and window scale (RFC 7323 §2.2). */
+/** Options of the peer's SYN: MSS, window scale (RFC 7323 §2), timestamps (§3), SACK-permitted. */
 export function takeSynOptions(ctx: TcpContext, c: Connection, seg: TcpSegment): void {
-  const o = seg.options;
+  const o = seg.options, config = ctx.config;
   const peerMss = o.mss > 0 ? o.mss : DEFAULT_MSS;
   c.sndMss = Math.max(64, Math.min(peerMss, ctx.ip.maxPayload - 20));
   c.peerOfferedScale = o.windowScale >= 0;
-  if (c.peerOfferedScale && ctx.config.windowScale >= 0) {
+  if (c.peerOfferedScale && config.windowScale >= 0) {
     // RFC 7323 §2.3: a shift above 14 is used as 14.
     c.sndScale = Math.min(o.windowScale, 14);
   } else {
     c.sndScale = 0;
     c.rcvScale = 0;
   }
+  c.tsOk = config.timestamps && o.hasTimestamps;
+  if (c.tsOk) c.tsRecent = o.tsVal;
+  c.sackOk = config.sack && o.sackPermitted;
 }
 
 export function segmentArrives(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): void {
@@ -68,12 +74,11 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
   c.rcvNxt = seqAdd(seg.seq, 1);
   c.rcvAdv = c.rcvNxt;
   takeSynOptions(ctx, c, seg);
+  c.sndWnd = seg.window; // RFC 7323 §2.2: the window of a SYN is never scaled
+  c.maxSndWnd = c.sndWnd;
+  c.sndWl1 = seg.seq;
   if (ackOk) {
     ackOurSyn(ctx, c, seg, now);
-    c.sndWnd = seg.window; // RFC 7323 §2.2: the window of a SYN is never scaled
-    c.maxSndWnd = c.sndWnd;
-    c.sndWl1 = seg.seq;
-    c.sndWl2 = seg.ack;
     ctx.setState(c, ESTABLISHED, 'syn-ack');
     c.ackNow = true;
     ctx.established(c, now);
@@ -82,9 +87,6 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
   } else {
     // Simultaneous open (RFC 9293 §3.5, Figure 8): our SYN crossed theirs.
     ctx.setState(c, SYN_RECEIVED, 'simultaneous-open');
-    c.sndWnd = seg.window;
-    c.maxSndWnd = c.sndWnd;
-    c.sndWl1 = seg.seq;
     c.rtxCount = 0;
     sendSyn(ctx, c, now);
   }
@@ -93,10 +95,29 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
 /** Our SYN is acknowledged: SND.UNA moves past ISS, and the handshake RTT is sampled (Karn). */
 function ackOurSyn(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): void {
   c.sndUna = seg.ack;
-  if (c.rtxCount === 0 && c.rttStart >= 0) rttSample(c, now - c.rttStart, ctx.config);
+  c.sndWl2 = seg.ack;
+  if (c.rtxCount === 0 && c.rttStart >= 0) sampleRtt(ctx, c, now - c.rttStart);
   c.rttStart = -1;
   c.rtxCount = 0;
   c.rtxAt = Infinity;
+  c.lastAckAt = now;
+  ccInit(c, ctx.config.initialWindowSegments);
+}
+
+function sampleRtt(ctx: TcpContext, c: Connection, r: number): void {
+  if (r < 0 || r > 3_600_000) return;
+  rttSample(c, r, ctx.config);
+  if (r < c.rttMin) c.rttMin = r;
+}
+
+/** The SYN-ACK of a simultaneous open (or a passive handshake's ACK) completes it. */
+function completeHandshake(ctx: TcpContext, c: Connection, seg: TcpSegment, window: number, now: number): void {
+  ackOurSyn(ctx, c, seg, now);
+  c.sndWnd = window;
+  c.maxSndWnd = window;
+  c.sndWl1 = seg.seq;
+  ctx.setState(c, ESTABLISHED, seg.flags & TCP_SYN ? 'syn-ack' : 'ack');
+  ctx.established(c, now);
 }
 
 /** RFC 9293 §3.10.7.4 for SYN-RECEIVED and the synchronized states (TIME-WAIT excepted). */
@@ -115,15 +136,17 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     }
     if (seqLt(c.sndUna, seg.ack) && seqLeq(seg.ack, c.sndNxt)) {
       // Simultaneous open, RFC 9293 Figure 8 line 6: the peer's SYN-ACK acknowledges our SYN.
-      ackOurSyn(ctx, c, seg, now);
-      c.sndWnd = seg.window; // a SYN's window is never scaled
-      c.maxSndWnd = c.sndWnd;
-      c.sndWl1 = seg.seq;
-      c.sndWl2 = seg.ack;
-      ctx.setState(c, ESTABLISHED, 'syn-ack');
-      ctx.established(c, now);
+      completeHandshake(ctx, c, seg, seg.window, now);
       return;
     }
+  }
+
+  // RFC 7323 §5.3 R1: PAWS, before the sequence check. An older timestamp marks an old duplicate.
+  const ts = seg.options;
+  if (c.tsOk && ts.hasTimestamps && !(f & TCP_RST) && seqLt(ts.tsVal, c.tsRecent)) {
+    ctx.drop('paws');
+    sendAck(ctx, c, now);
+    return;
   }
 
   // First: is the segment acceptable (the four cases of §3.10.7.4)?
@@ -141,6 +164,8 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     return;
   }
   ctx.touchKeepalive(c, now);
+  // RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent.
+  if (c.tsOk && ts.hasTimestamps && seqGeq(ts.tsVal, c.tsRecent) && seqLeq(seq, c.lastAckSent)) c.tsRecent = ts.tsVal;
 
   // Second: RST (RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK).
   if (f & TCP_RST) {
@@ -186,17 +211,13 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
       sendSegment(ctx, c, seg.ack, TCP_RST, 0, 0, now);
       return;
     }
-    ackOurSyn(ctx, c, seg, now);
-    c.sndWnd = seg.window << c.sndScale;
-    c.maxSndWnd = c.sndWnd;
-    c.sndWl1 = seg.seq;
-    c.sndWl2 = seg.ack;
-    ctx.setState(c, ESTABLISHED, 'ack');
-    ctx.established(c, now);
+    completeHandshake(ctx, c, seg, seg.window << c.sndScale, now);
   }
   if (!processAck(ctx, c, seg, now)) return;
 
-  // Sixth (URG) is left to the data-transfer issue; the pointer is ignored for now.
+  // Sixth: URG (RFC 9293 §3.8.5): data stays inline; remember RCV.UP and tell the application.
+  if (f & TCP_URG && canReceive(c.state)) urgent(ctx, c, seqAdd(seg.seq, seg.urgentPointer));
+
   // Seventh and eighth: text and FIN.
   if (seg.payloadLength > 0 || f & TCP_FIN) {
     // Trim what precedes RCV.NXT (already received) before handing the rest on.
@@ -212,8 +233,9 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
 function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): boolean {
   const config = ctx.config;
   const ack = seg.ack;
-  // RFC 5961 §5.2: acceptable only within [SND.UNA − MAX.SND.WND, SND.NXT].
-  if (seqGt(ack, c.sndNxt)) {
+  // RFC 5961 §5.2: acceptable only within [SND.UNA − MAX.SND.WND, SND.MAX]. (SND.MAX rather than
+  // SND.NXT: after a timeout rewinds SND.NXT, ACKs for data sent earlier are still good.)
+  if (seqGt(ack, c.sndMax)) {
     ctx.drop('ack-of-unsent');
     if (config.rfc5961Ack) ctx.challengeAck(c, now);
     else sendAck(ctx, c, now);
@@ -224,11 +246,18 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
     ctx.challengeAck(c, now);
     return false;
   }
+  if (c.sackOk && seg.options.sackCount > 0) takeSackBlocks(c, seg);
+  const window = seg.window << c.sndScale;
+  // The peer is alive and answering (also when it only answers window probes, RFC 6429).
+  c.lastAckAt = now;
   if (seqGt(ack, c.sndUna)) {
     let acked = seqDiff(ack, c.sndUna);
-    // Karn: sample only a segment that was not retransmitted.
-    if (c.rttStart >= 0 && seqGeq(ack, c.rttSeq)) {
-      if (c.rtxCount === 0) rttSample(c, now - c.rttStart, config);
+    // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else Karn's timed segment.
+    if (c.tsOk && seg.options.hasTimestamps && seg.options.tsEcr !== 0) {
+      sampleRtt(ctx, c, ((now >>> 0) - seg.options.tsEcr) >>> 0);
+      c.rttStart = -1;
+    } else if (c.rttStart >= 0 && seqGeq(ack, c.rttSeq)) {
+      if (c.rtxCount === 0) sampleRtt(ctx, c, now - c.rttStart);
       c.rttStart = -1;
     }
     const finAcked = c.finSent && seqGt(ack, c.finSeq);
@@ -237,9 +266,14 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
     c.sendBuffer.consume(dataAcked);
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
+    trimScoreboard(c);
     c.rtxCount = 0;
-    // Slow start until the congestion module refines it (RFC 5681 §3.1).
-    c.cwnd += Math.min(dataAcked, c.sndMss);
+    c.rtxFirstAt = -1;
+    if (ccNewAck(c, dataAcked)) {
+      // RFC 6582 §3.2 step 3: a partial ACK in recovery; resend the next hole at once.
+      c.fastRetransmits++;
+      c.rexmitHigh = retransmitAt(ctx, c, c.sndUna, now);
+    }
     c.rtxAt = c.sndUna === c.sndMax ? Infinity : now + c.rto;
     if (c.rtxAt !== Infinity) ctx.armed(c.rtxAt);
     if (dataAcked > 0) ctx.notifyWritable(c);
@@ -258,13 +292,28 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
         return false;
       }
     }
+  } else if (ack === c.sndUna && seg.payloadLength === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) &&
+      window === c.sndWnd && window > 0 && c.sndUna !== c.sndMax) {
+    // RFC 5681 §2 duplicate ACK: nothing new, same window, data outstanding. (Answers to window
+    // probes, with a zero window, are not loss signals.)
+    c.dupAcksIn++;
+    ctx.counters.dupAcks++;
+    if (ccDupAck(c)) {
+      c.fastRetransmits++;
+      ctx.counters.fastRetransmits++;
+      c.rexmitHigh = retransmitAt(ctx, c, c.sndUna, now);
+    } else if (c.inRecovery && c.sackedCount > 0) retransmitHole(ctx, c, now);
   }
-  // Window update (§3.10.7.4 fifth, ESTABLISHED): only from a segment newer than the last one used.
+  // Window update (§3.10.7.4 fifth): only from a segment newer than the last one used.
   if (seqLt(c.sndWl1, seg.seq) || (c.sndWl1 === seg.seq && seqLeq(c.sndWl2, ack))) {
-    c.sndWnd = seg.window << c.sndScale;
-    if (c.sndWnd > c.maxSndWnd) c.maxSndWnd = c.sndWnd;
+    c.sndWnd = window;
+    if (window > c.maxSndWnd) c.maxSndWnd = window;
     c.sndWl1 = seg.seq;
     c.sndWl2 = ack;
+    if (window > 0) {
+      c.persistBackoff = 0;
+      c.persistAt = Infinity;
+    }
   }
   if ((c.state === CLOSING || c.state === LAST_ACK) && !(seg.flags & TCP_FIN) && seg.payloadLength === 0) {
     return false;
@@ -272,7 +321,91 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
   return true;
 }
 
-/** Seventh and eighth: take in-order text into the receive ring, then a FIN that follows it. */
+/** Merge the peer's SACK blocks (RFC 2018 §3) into the scoreboard, keeping only plausible ones. */
+function takeSackBlocks(c: Connection, seg: TcpSegment): void {
+  const o = seg.options;
+  for (let b = 0; b < o.sackCount; b++) {
+    let left = o.sackBlocks[2 * b]!, right = o.sackBlocks[2 * b + 1]!;
+    // Blocks must lie within what we sent and above what is acknowledged; others are ignored.
+    if (!seqLt(left, right) || seqGt(right, c.sndMax) || seqLeq(right, c.sndUna)) continue;
+    if (seqLt(left, c.sndUna)) left = c.sndUna;
+    // Merge with every range it touches.
+    const r = c.sacked;
+    for (let i = 0; i < c.sackedCount; ) {
+      const l = r[2 * i]!, h = r[2 * i + 1]!;
+      if (seqLeq(l, right) && seqLeq(left, h)) {
+        if (seqLt(l, left)) left = l;
+        if (seqGt(h, right)) right = h;
+        removeRange(c, i);
+      } else i++;
+    }
+    if (c.sackedCount === SCOREBOARD_RANGES) {
+      // Full: forget the range farthest from SND.UNA (it matters last).
+      let far = 0;
+      for (let i = 1; i < c.sackedCount; i++) if (seqGt(r[2 * i]!, r[2 * far]!)) far = i;
+      removeRange(c, far);
+    }
+    r[2 * c.sackedCount] = left;
+    r[2 * c.sackedCount + 1] = right;
+    c.sackedCount++;
+  }
+}
+
+function removeRange(c: Connection, i: number): void {
+  const last = c.sackedCount - 1;
+  c.sacked[2 * i] = c.sacked[2 * last]!;
+  c.sacked[2 * i + 1] = c.sacked[2 * last + 1]!;
+  c.sackedCount = last;
+}
+
+/** Drop scoreboard ranges now below SND.UNA. */
+function trimScoreboard(c: Connection): void {
+  for (let i = 0; i < c.sackedCount; ) {
+    if (seqLeq(c.sacked[2 * i + 1]!, c.sndUna)) removeRange(c, i);
+    else {
+      if (seqLt(c.sacked[2 * i]!, c.sndUna)) c.sacked[2 * i] = c.sndUna;
+      i++;
+    }
+  }
+}
+
+/**
+ * In SACK-assisted recovery, each further duplicate ACK may resend the next hole below the highest
+ * SACKed byte that was not resent yet in this recovery (the loss-recovery idea of RFC 6675 §5).
+ */
+function retransmitHole(ctx: TcpContext, c: Connection, now: number): void {
+  let highest = c.sndUna;
+  for (let i = 0; i < c.sackedCount; i++) highest = seqMax(highest, c.sacked[2 * i + 1]!);
+  let seq = seqMax(c.sndUna, c.rexmitHigh);
+  // Skip SACKed ranges to the start of the next hole.
+  for (let moved = true, guard = 0; moved && guard <= c.sackedCount; guard++) {
+    moved = false;
+    for (let i = 0; i < c.sackedCount; i++) {
+      if (seqGeq(seq, c.sacked[2 * i]!) && seqLt(seq, c.sacked[2 * i + 1]!)) {
+        seq = c.sacked[2 * i + 1]!;
+        moved = true;
+      }
+    }
+  }
+  if (!seqLt(seq, highest)) return;
+  const end = retransmitAt(ctx, c, seq, now);
+  if (end !== seq) {
+    c.rexmitHigh = end;
+    c.fastRetransmits++;
+    ctx.counters.fastRetransmits++;
+  }
+}
+
+/** RFC 9293 §3.8.5: a new urgent pointer. */
+function urgent(ctx: TcpContext, c: Connection, up: number): void {
+  if (c.urgentPending && !seqGt(up, c.rcvUp)) return;
+  c.rcvUp = up;
+  c.urgentPending = true;
+  ctx.counters.urgentIn++;
+  ctx.notifyUrgent(c);
+}
+
+/** Seventh and eighth: take text into the receive ring (in order, or held out of order), then FIN. */
 function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now: number): void {
   if (!canReceive(c.state)) {
     // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent FIN; a retransmitted FIN is re-ACKed.
@@ -281,28 +414,59 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
   }
   const skip = seqDiff(seq, seg.seq) - (seg.flags & TCP_SYN ? 1 : 0);
   const have = Math.max(0, seg.payloadLength - skip);
-  if (seq !== c.rcvNxt) {
-    // Out of order: without a reassembly queue (next issue) the segment is dropped and the gap ACKed.
-    ctx.drop('out-of-order');
-    c.ackNow = true;
+  const q = c.reassembly;
+  if (have > 0 && c.readClosed) {
+    // RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.13: nobody will read it; reset.
+    ctx.drop('data-after-close');
+    ctx.fail(c, 'aborted', true, now);
     return;
   }
+  if (seq !== c.rcvNxt) {
+    // Out of order: hold what fits in the window (RFC 9293 §3.10.7.4), ACK at once with SACK
+    // blocks so the sender learns of the gap (RFC 5681 §4.2, RFC 2018 §4).
+    c.outOfOrderIn++;
+    ctx.counters.outOfOrder++;
+    c.ackNow = true;
+    const offset = seqDiff(seq, c.rcvNxt);
+    const room = c.receiveBuffer.free - offset;
+    const n = Math.min(have, room);
+    if (n > 0 && q.add(c.rcvNxt, seq, n)) {
+      c.receiveBuffer.writeAt(offset, seg.bytes, seg.payloadOffset + skip, n);
+      if (seg.flags & TCP_FIN && n === have) q.finSeq = seqAdd(seq, n);
+    } else if (have > 0) ctx.drop('reassembly-full');
+    else if (seg.flags & TCP_FIN) q.finSeq = seq;
+    return;
+  }
+  const hadHoles = q.count > 0;
+  let fin = (seg.flags & TCP_FIN) !== 0;
   if (have > 0) {
-    if (c.readClosed) {
-      // RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.13: nobody will read it; reset.
-      ctx.drop('data-after-close');
-      ctx.fail(c, 'aborted', true, now);
-      return;
-    }
     const took = c.receiveBuffer.write(seg.bytes, seg.payloadOffset + skip, have);
     c.rcvNxt = seqAdd(c.rcvNxt, took);
+    c.bytesReceived += took;
     ctx.counters.bytesIn += took;
-    c.ackNow = true;
-    if (took > 0) ctx.notifyReadable(c);
+    c.unackedBytes += took;
     // A FIN only counts when every byte before it was taken.
-    if (took < have) return;
+    if (took < have) fin = false;
+    // Data held beyond the gap may now be contiguous.
+    const more = q.advance(c.rcvNxt);
+    if (more > 0) {
+      const committed = c.receiveBuffer.commit(more);
+      c.rcvNxt = seqAdd(c.rcvNxt, committed);
+      c.bytesReceived += committed;
+      ctx.counters.bytesIn += committed;
+      q.advance(c.rcvNxt);
+    }
+    if (q.finSeq >= 0 && q.finSeq === c.rcvNxt) fin = true;
+    // RFC 5681 §4.2: ACK at once when filling a gap; else at least every second full segment.
+    if (hadHoles || c.unackedBytes >= 2 * (c.rcvMss - (c.tsOk ? 12 : 0)) || ctx.config.delayedAckMs <= 0) c.ackNow = true;
+    else if (c.ackAt === Infinity) {
+      c.ackAt = now + ctx.config.delayedAckMs;
+      ctx.armed(c.ackAt);
+    }
+    if (took + more > 0) ctx.notifyReadable(c);
   }
-  if (seg.flags & TCP_FIN) {
+  if (fin) {
+    q.clear();
     c.rcvNxt = seqAdd(c.rcvNxt, 1);
     c.finReceived = true;
     c.ackNow = true;

@@ -1,26 +1,42 @@
 // Building and sending segments for a connection: SYN and SYN-ACK with their options, data and
-// FIN from the send ring, pure ACKs, and RSTs. `output` decides what may go now (RFC 9293 §3.8.6
-// send window; the congestion window joins it in congestion.ts).
+// FIN from the send ring, ACKs (with timestamps and SACK blocks), RSTs, window probes and fast
+// retransmissions. `output` decides what may go now: the send window (RFC 9293 §3.8.6) and the
+// congestion window (RFC 5681), Nagle (RFC 896) and sender-side silly window avoidance
+// (RFC 1122 §4.2.3.4), and the persist timer when the peer's window is closed.
 
 import { TX_IP_PAYLOAD } from '../iface/ip-layer';
 import { IP_PROTO_TCP } from '../wire/ipv4';
-import { seqAdd, seqDiff, seqGt } from '../wire/seq';
+import { seqAdd, seqDiff, seqGt, seqGeq, seqLt } from '../wire/seq';
 import {
-  TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptions, emitTcp, writeTcpOptions,
+  MAX_SACK_BLOCKS, TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptions, emitTcp, writeTcpOptions,
 } from '../wire/tcp';
+import { ccRestartAfterIdle } from './congestion';
 import type { Connection } from './connection';
 import type { TcpContext } from './context';
-import { rttStart } from './rtt';
+import { clampRto, rttStart } from './rtt';
 import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK, SYN_RECEIVED, SYN_SENT } from './state';
 
-const synOptions = new TcpOptions();
+const options = new TcpOptions();
 
-/** The window to advertise now, unscaled bytes, never shrinking the right edge (RFC 9293 §3.8.6.2.2). */
+/** SACK blocks an ACK of `c` carries now (RFC 2018 §4: 3 beside timestamps, else 4). */
+function sackBlocksNow(c: Connection): number {
+  return c.sackOk ? Math.min(c.reassembly.count, c.tsOk ? 3 : MAX_SACK_BLOCKS) : 0;
+}
+
+/** Option bytes every non-SYN segment of `c` carries now; payload shrinks by as much (RFC 6691). */
+export function optionSpace(c: Connection): number {
+  const blocks = sackBlocksNow(c);
+  return (c.tsOk ? 12 : 0) + (blocks > 0 ? 4 + 8 * blocks : 0);
+}
+
+/** The window to advertise now, bytes, with receiver-side silly window avoidance (RFC 1122 §4.2.3.3). */
 function advertisedWindow(c: Connection): number {
   const free = Math.min(c.receiveBuffer.free, 0xffff << c.rcvScale);
   const edge = seqAdd(c.rcvNxt, free);
-  if (seqGt(edge, c.rcvAdv) || c.rcvAdv === 0) c.rcvAdv = edge;
-  return seqDiff(c.rcvAdv, c.rcvNxt);
+  // Move the right edge only by at least min(MSS, half the buffer), never backwards.
+  const step = Math.min(c.rcvMss, c.receiveBuffer.capacity >> 1);
+  if (seqGt(edge, c.rcvAdv) && (seqDiff(edge, c.rcvAdv) >= step || seqDiff(c.rcvAdv, c.rcvNxt) <= 0)) c.rcvAdv = edge;
+  return Math.max(0, seqDiff(c.rcvAdv, c.rcvNxt));
 }
 
 /**
@@ -28,16 +44,29 @@ function advertisedWindow(c: Connection): number {
  * bytes after SND.UNA. Returns false when the interface could not take it (no route, no address).
  */
 export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: number, dataOffset: number, dataLength: number, now: number): boolean {
-  const ip = ctx.ip, tx = ip.tx, at = TX_IP_PAYLOAD;
-  let optLen = 0;
+  const ip = ctx.ip, tx = ip.tx, at = TX_IP_PAYLOAD, config = ctx.config;
+  const o = options;
+  o.reset();
   if (flags & TCP_SYN) {
-    const o = synOptions;
-    o.reset();
+    const offering = c.state === SYN_SENT;
     o.mss = c.rcvMss;
-    // RFC 7323 §2.2: offer scaling in a SYN; in a SYN-ACK only if the peer offered it.
-    if (ctx.config.windowScale >= 0 && (c.state === SYN_SENT || c.peerOfferedScale)) o.windowScale = c.rcvScale;
-    optLen = writeTcpOptions(tx, at + TCP_HEADER_LEN, o);
+    // RFC 7323 §2.2, §3.2 and RFC 2018 §2: offer in a SYN; in a SYN-ACK only what the peer offered.
+    if (config.windowScale >= 0 && (offering || c.peerOfferedScale)) o.windowScale = c.rcvScale;
+    if (config.timestamps && (offering || c.tsOk)) {
+      o.hasTimestamps = true;
+      o.tsVal = now >>> 0;
+      o.tsEcr = offering ? 0 : c.tsRecent;
+    }
+    o.sackPermitted = config.sack && (offering || c.sackOk);
+  } else if (!(flags & TCP_RST)) {
+    if (c.tsOk) {
+      o.hasTimestamps = true;
+      o.tsVal = now >>> 0;
+      o.tsEcr = c.tsRecent;
+    }
+    if (flags & TCP_ACK) o.sackCount = c.reassembly.sackBlocks(o.sackBlocks, sackBlocksNow(c));
   }
+  const optLen = writeTcpOptions(tx, at + TCP_HEADER_LEN, o);
   const payloadAt = at + TCP_HEADER_LEN + optLen;
   if (dataLength > 0) c.sendBuffer.peek(dataOffset, tx, payloadAt, dataLength);
   // RFC 7323 §2.2: the window field of a SYN is never scaled.
@@ -45,7 +74,17 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
   const ack = flags & TCP_ACK ? c.rcvNxt : 0;
   emitTcp(tx, at, c.localPort, c.remotePort, seq, ack, flags, window, 0, optLen, dataLength, c.localIp, c.remoteIp, ip.checksum);
   const r = ip.sendIpv4(c.remoteIp, IP_PROTO_TCP, TCP_HEADER_LEN + optLen + dataLength, now, true);
-  if (flags & TCP_ACK) c.ackNow = false;
+  if (flags & TCP_ACK) {
+    // Any ACK we send satisfies the pending one (RFC 1122 §4.2.3.2), and is Last.ACK.sent (RFC 7323 §4.3).
+    c.ackNow = false;
+    c.ackAt = Infinity;
+    c.unackedBytes = 0;
+    c.lastAckSent = c.rcvNxt;
+  }
+  if (dataLength > 0) {
+    c.lastSendAt = now;
+    c.bytesSent += dataLength;
+  }
   c.segmentsOut++;
   ctx.counters.segmentsOut++;
   ctx.counters.bytesOut += dataLength;
@@ -73,9 +112,65 @@ export function sendReset(ctx: TcpContext, c: Connection, now: number): void {
   sendSegment(ctx, c, c.sndNxt, TCP_RST, 0, 0, now);
 }
 
+/** If `seq` lies in a range the peer SACKed, the end of that range; else `seq`. */
+function pastSacked(c: Connection, seq: number): number {
+  const r = c.sacked;
+  for (let moved = true, guard = 0; moved && guard < c.sackedCount + 1; guard++) {
+    moved = false;
+    for (let i = 0; i < c.sackedCount; i++) {
+      if (seqGeq(seq, r[2 * i]!) && seqLt(seq, r[2 * i + 1]!)) {
+        seq = r[2 * i + 1]!;
+        moved = true;
+      }
+    }
+  }
+  return seq;
+}
+
+/** Bytes from `seq` to the start of the next SACKed range above it, or Infinity. */
+function untilSacked(c: Connection, seq: number): number {
+  let d = Infinity;
+  for (let i = 0; i < c.sackedCount; i++) {
+    const left = c.sacked[2 * i]!;
+    if (seqGt(left, seq)) d = Math.min(d, seqDiff(left, seq));
+  }
+  return d;
+}
+
 /**
- * Send what the windows allow: new data from the send ring, then FIN once the application has
- * closed and everything before it has gone; else a pending ACK.
+ * Retransmit one segment starting at `seq` (SND.UNA for fast retransmit and NewReno partial ACKs,
+ * or a hole the scoreboard shows), with the FIN if it is due right after. Does not move SND.NXT.
+ * Returns the sequence number just past what was resent, or `seq` when nothing was.
+ */
+export function retransmitAt(ctx: TcpContext, c: Connection, seq: number, now: number): number {
+  const offset = seqDiff(seq, c.sndUna);
+  const queued = c.sendBuffer.length;
+  if (offset < 0 || offset > queued) return seq;
+  const len = Math.min(queued - offset, c.sndMss - optionSpace(c), untilSacked(c, seq));
+  const fin = c.finSent && offset + len === queued && !seqGt(c.sndUna, c.finSeq);
+  if (len <= 0 && !fin) return seq;
+  sendSegment(ctx, c, seq, TCP_ACK | (fin ? TCP_FIN : 0), offset, len, now);
+  c.rttStart = -1; // Karn
+  c.retransmits++;
+  ctx.counters.retransmits++;
+  c.rtxAt = now + c.rto;
+  ctx.armed(c.rtxAt);
+  return seqAdd(seq, len);
+}
+
+/** May a segment shorter than the maximum go now? (Nagle, RFC 896; SWS, RFC 1122 §4.2.3.4.) */
+function smallSegmentMayGo(c: Connection, len: number, unsent: number): boolean {
+  if (c.forceSend) return true;
+  if (seqLt(c.sndNxt, c.sndMax)) return true; // a retransmission
+  const idle = c.sndUna === c.sndMax;
+  if (len === unsent && (idle || c.noDelay)) return true;
+  return c.maxSndWnd > 0 && len >= c.maxSndWnd / 2;
+}
+
+/**
+ * Send what the windows allow: data from the send ring (skipping what the peer SACKed when
+ * resending), then FIN once the application has closed and everything before it has gone; else
+ * a pending ACK. Arms the persist timer when data waits on a closed or silly window.
  */
 export function output(ctx: TcpContext, c: Connection, now: number): void {
   const s = c.state;
@@ -86,17 +181,24 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
   }
   const mayData = s === ESTABLISHED || s === CLOSE_WAIT || s === FIN_WAIT_1 || s === CLOSING || s === LAST_ACK;
   if (mayData) {
+    if (c.sndNxt === c.sndMax && c.sendBuffer.length > seqDiff(c.sndMax, c.sndUna)) {
+      ccRestartAfterIdle(c, now, ctx.config.initialWindowSegments);
+    }
     // Bounded: each turn sends at least one byte or the FIN, or stops.
     for (;;) {
+      if (seqLt(c.sndNxt, c.sndMax)) c.sndNxt = pastSacked(c, c.sndNxt);
       const queued = c.sendBuffer.length;
       const sentData = Math.min(seqDiff(c.sndNxt, c.sndUna), queued);
       const unsent = queued - sentData;
       const window = Math.min(c.sndWnd, c.cwnd);
       const usable = window - seqDiff(c.sndNxt, c.sndUna);
-      const len = Math.max(0, Math.min(unsent, usable, c.sndMss));
+      const maxSegment = c.sndMss - optionSpace(c);
+      let len = Math.max(0, Math.min(unsent, usable, maxSegment));
+      if (seqLt(c.sndNxt, c.sndMax)) len = Math.min(len, untilSacked(c, c.sndNxt));
       // The FIN follows the last byte; it may exceed the window by its one sequence number.
       const fin = c.finQueued && !c.finSent && len === unsent && usable >= len;
       if (len === 0 && !fin) break;
+      if (len > 0 && len < maxSegment && !fin && !smallSegmentMayGo(c, len, unsent)) break;
       let flags = TCP_ACK;
       if (len > 0 && len === unsent) flags |= TCP_PSH;
       if (fin) flags |= TCP_FIN;
@@ -110,13 +212,22 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
       if (seqGt(end, c.sndMax)) {
         rttStart(c, end, now);
         c.sndMax = end;
-      } else ctx.counters.retransmits++;
+      } else {
+        c.retransmits++;
+        ctx.counters.retransmits++;
+      }
       c.sndNxt = end;
       if (c.rtxAt === Infinity) {
         c.rtxAt = now + c.rto;
         ctx.armed(c.rtxAt);
       }
       if (fin) break;
+    }
+    // Data waits but nothing is in flight to bring an ACK back: the persist timer probes a closed
+    // window and overrides silly window avoidance (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4).
+    if (c.sndUna === c.sndMax && c.sendBuffer.length > 0 && c.persistAt === Infinity && c.rtxAt === Infinity) {
+      c.persistAt = now + clampRto(c.rto * 2 ** c.persistBackoff, ctx.config);
+      ctx.armed(c.persistAt);
     }
   }
   if (c.ackNow) sendAck(ctx, c, now);

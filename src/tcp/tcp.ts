@@ -42,6 +42,8 @@ export interface TcpInit {
 export interface ConnectOptions {
   localPort?: number;
   keepalive?: boolean;
+  /** Turn Nagle's algorithm off (also settable later as `connection.noDelay`). */
+  noDelay?: boolean;
 }
 
 export type ConnectError = 'no-address' | 'no-memory' | 'no-port' | 'in-use';
@@ -87,7 +89,9 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     const mac = init.accelerators?.mac;
     const n = this.config.connections;
     const blocks: Connection[] = [];
-    for (let i = 0; i < n; i++) blocks.push(new Connection(this, i, this.config.sendBuffer, this.config.receiveBuffer));
+    for (let i = 0; i < n; i++) {
+      blocks.push(new Connection(this, i, this.config.sendBuffer, this.config.receiveBuffer, this.config.reassemblyRanges));
+    }
     this.connections = blocks;
     this.used = new Uint8Array(n);
     this.freeSlots = new Int32Array(n);
@@ -118,6 +122,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     c.held = true;
     c.handler = handler;
     c.keepalive = options.keepalive ?? false;
+    c.noDelay = options.noDelay ?? false;
     this.initBlock(c, local, port, remoteIp, remotePort, now);
     this.setState(c, SYN_SENT, 'connect');
     this.counters.activeOpens++;
@@ -171,6 +176,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
   }
 
   userRead(c: Connection, _n: number): void {
+    // The urgent mark is behind us once everything before RCV.UP has been read.
+    if (c.urgentPending && !seqGt(c.rcvUp, seqAdd(c.rcvNxt, -c.receiveBuffer.length))) c.urgentPending = false;
     // Announce a window that opened by at least min(MSS, half the ring) (RFC 1122 §4.2.3.3).
     if (!isSynchronized(c.state) || c.finReceived) return;
     const edge = seqAdd(c.rcvNxt, c.receiveBuffer.free);
@@ -382,8 +389,6 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
 
   established(c: Connection, now: number): void {
     this.counters.established++;
-    // RFC 6928 initial window, then slow start (RFC 5681).
-    c.cwnd = Math.min(10 * c.sndMss, Math.max(2 * c.sndMss, 14600));
     this.touchKeepalive(c, now);
     if (c.finQueued) this.setState(c, FIN_WAIT_1, 'close');
     if (c.passive) {
@@ -474,6 +479,12 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     if (c.held) c.handler?.onPeerClosed?.(c);
   }
 
+  notifyUrgent(c: Connection): void {
+    // Bytes from the next one read() returns to the end of the urgent data.
+    const ahead = seqDiff(c.rcvUp, seqAdd(c.rcvNxt, -c.receiveBuffer.length));
+    if (c.held && ahead > 0) c.handler?.onUrgent?.(c, ahead);
+  }
+
   touchKeepalive(c: Connection, now: number): void {
     if (!c.keepalive) return;
     c.keepaliveProbes = 0;
@@ -541,9 +552,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
   private unlink(c: Connection): void {
     if (c.indexed) this.index.remove(c.slot);
     c.indexed = false;
-    c.rtxAt = Infinity;
-    c.closeAt = Infinity;
-    c.keepaliveAt = Infinity;
+    c.rtxAt = c.closeAt = c.keepaliveAt = c.ackAt = c.persistAt = Infinity;
   }
 
   /** Return a block to the free list; the next user gets a new generation. */
@@ -633,6 +642,24 @@ function resetBlock(c: Connection): void {
   c.sndMss = c.rcvMss = 536;
   c.sndScale = c.rcvScale = 0;
   c.peerOfferedScale = false;
+  c.tsOk = c.sackOk = false;
+  c.tsRecent = c.lastAckSent = 0;
+  c.sackedCount = 0;
+  c.noDelay = false;
+  c.rcvUp = 0;
+  c.urgentPending = false;
+  c.caBytes = c.dupAcks = 0;
+  c.inRecovery = c.recoverValid = false;
+  c.recover = c.rexmitHigh = 0;
+  c.lastSendAt = c.rtxFirstAt = -1;
+  c.lastAckAt = 0;
+  c.ackAt = c.persistAt = Infinity;
+  c.unackedBytes = c.persistBackoff = 0;
+  c.forceSend = false;
+  c.lastProbeAt = c.probesUnansweredSince = -1;
+  c.reassembly.clear();
+  c.fastRetransmits = c.dupAcksIn = c.outOfOrderIn = c.bytesSent = c.bytesReceived = 0;
+  c.rttMin = Infinity;
   c.rto = 1000;
   c.srtt = -1;
   c.rttvar = 0;

@@ -1,17 +1,24 @@
-// A connection's timers (RFC 9293 §3.8.1, RFC 6298 §5, RFC 1122 §4.2.3.6): retransmission of
-// SYN, SYN-ACK, data and FIN with exponential backoff and retry limits; the FIN-WAIT-2 timeout of
-// an orphaned connection; keepalive probes. TIME-WAIT's 2 MSL lives in the TIME-WAIT table.
+// A connection's timers (RFC 9293 §3.8.1, RFC 6298 §5, RFC 1122 §4.2.3.2 and §4.2.3.6): delayed
+// ACK; retransmission of SYN, SYN-ACK, data and FIN with exponential backoff and limits by count
+// and by time; the persist timer for a closed window (RFC 9293 §3.8.6.1, RFC 6429); the FIN-WAIT-2
+// timeout of an orphaned connection; keepalive probes. TIME-WAIT's 2 MSL is in the TIME-WAIT table.
 
-import { seqAdd, seqGt, seqDiff } from '../wire/seq';
+import { seqAdd, seqDiff, seqGt } from '../wire/seq';
 import { TCP_ACK } from '../wire/tcp';
+import { ccTimeout } from './congestion';
 import type { Connection } from './connection';
 import type { TcpContext } from './context';
-import { output, sendSegment, sendSyn } from './output';
-import { rttBackoff } from './rtt';
+import { output, sendAck, sendSegment, sendSyn } from './output';
+import { clampRto, rttBackoff } from './rtt';
 import { CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT } from './state';
 
 export function connectionTimers(ctx: TcpContext, c: Connection, now: number): void {
+  if (c.ackAt <= now) {
+    ctx.counters.delayedAcks++;
+    sendAck(ctx, c, now);
+  }
   if (c.rtxAt <= now) retransmitTimeout(ctx, c, now);
+  if (c.persistAt <= now) persistTimeout(ctx, c, now);
   if (c.closeAt <= now && c.state === FIN_WAIT_2) {
     c.closeAt = Infinity;
     ctx.counters.finWait2Timeouts++;
@@ -22,7 +29,7 @@ export function connectionTimers(ctx: TcpContext, c: Connection, now: number): v
 
 /** The earliest timer of `c`, or Infinity. */
 export function connectionDeadline(c: Connection): number {
-  return Math.min(c.rtxAt, c.closeAt, c.keepaliveAt);
+  return Math.min(c.rtxAt, c.closeAt, c.keepaliveAt, c.ackAt, c.persistAt);
 }
 
 function retransmitTimeout(ctx: TcpContext, c: Connection, now: number): void {
@@ -44,21 +51,65 @@ function retransmitTimeout(ctx: TcpContext, c: Connection, now: number): void {
     return;
   }
   if (c.sndUna === c.sndMax) return; // nothing outstanding
-  if (c.rtxCount >= config.maxRetries) {
+  if (c.sndWnd === 0) {
+    // The peer's window is closed: probing it is the persist timer's job, not a retransmission
+    // that could exhaust the retry limit while the peer is answering (RFC 6429).
+    c.sndNxt = c.sndUna;
+    if (c.finSent && !seqGt(c.sndUna, c.finSeq)) c.finSent = false;
+    armPersist(ctx, c, now);
+    return;
+  }
+  if (c.rtxFirstAt < 0) c.rtxFirstAt = now;
+  if (c.rtxCount >= config.maxRetries || now - c.rtxFirstAt >= config.maxRetransmitTimeMs) {
     ctx.counters.timeouts++;
     ctx.fail(c, c.softError ? 'unreachable' : 'timeout', true, now);
     return;
   }
   c.rtxCount++;
-  c.retransmits++;
   rttBackoff(c, config);
-  // RFC 5681 §3.1 eq. (4): half the flight, at least two segments; then one segment at a time.
-  c.ssthresh = Math.max(Math.floor(seqDiff(c.sndMax, c.sndUna) / 2), 2 * c.sndMss);
-  c.cwnd = c.sndMss;
+  ccTimeout(c);
+  // RFC 2018 §8: after a timeout the SACK information may be stale (the receiver may renege).
+  c.sackedCount = 0;
   // Go back to the first unacknowledged byte; an unacknowledged FIN is sent again with it.
   c.sndNxt = c.sndUna;
   if (c.finSent && !seqGt(c.sndUna, c.finSeq)) c.finSent = false;
   output(ctx, c, now);
+}
+
+function armPersist(ctx: TcpContext, c: Connection, now: number): void {
+  c.persistAt = now + clampRto(c.rto * 2 ** c.persistBackoff, ctx.config);
+  ctx.armed(c.persistAt);
+}
+
+/**
+ * Data waits and nothing is in flight. A closed window gets a one-byte probe (RFC 9293 §3.8.6.1)
+ * with backoff, for as long as the peer answers (RFC 6429); an open but small one gets what fits.
+ */
+function persistTimeout(ctx: TcpContext, c: Connection, now: number): void {
+  c.persistAt = Infinity;
+  const offset = seqDiff(c.sndNxt, c.sndUna);
+  if (c.sendBuffer.length <= offset) return; // nothing left to send
+  if (c.sndWnd === 0) {
+    // RFC 6429: persist while the peer answers; give up only after it stayed silent too long.
+    const answered = c.lastAckAt >= c.lastProbeAt;
+    if (answered || c.probesUnansweredSince < 0) c.probesUnansweredSince = now;
+    else if (now - c.probesUnansweredSince >= ctx.config.maxRetransmitTimeMs) {
+      ctx.counters.timeouts++;
+      ctx.fail(c, 'timeout', true, now);
+      return;
+    }
+    c.lastProbeAt = now;
+    // The probe byte is the first unsent one; SND.NXT stays, so it is sent again normally later.
+    sendSegment(ctx, c, c.sndNxt, TCP_ACK, offset, 1, now);
+    if (seqGt(seqAdd(c.sndNxt, 1), c.sndMax)) c.sndMax = seqAdd(c.sndNxt, 1);
+    ctx.counters.persistProbes++;
+    if (c.persistBackoff < 16) c.persistBackoff++;
+    armPersist(ctx, c, now);
+    return;
+  }
+  c.forceSend = true;
+  output(ctx, c, now);
+  c.forceSend = false;
 }
 
 function keepaliveTimeout(ctx: TcpContext, c: Connection, now: number): void {

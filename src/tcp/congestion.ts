@@ -1,0 +1,108 @@
+// Congestion control: slow start and congestion avoidance (RFC 5681 §3.1) with appropriate byte
+// counting (RFC 3465, L = 2·SMSS), the initial window of RFC 6928, fast retransmit on the third
+// duplicate ACK and NewReno fast recovery with partial ACKs (RFC 6582), the reaction to a
+// retransmission timeout, and restart after idle (RFC 5681 §4.1).
+//
+// These functions only move cwnd, ssthresh and the recovery state; output.ts decides what to send.
+
+import { seqDiff, seqGeq } from '../wire/seq';
+import type { Connection } from './connection';
+
+/** RFC 6928 §2: IW = min(10·SMSS, max(2·SMSS, 14600)). */
+export function initialWindow(mss: number, segments = 10): number {
+  return Math.min(segments * mss, Math.max(2 * mss, 14600));
+}
+
+export function ccInit(c: Connection, iwSegments: number): void {
+  c.cwnd = initialWindow(c.sndMss, iwSegments);
+  c.ssthresh = 0x7fffffff;
+  c.dupAcks = 0;
+  c.inRecovery = false;
+  c.caBytes = 0;
+}
+
+/** Bytes sent and not yet acknowledged (RFC 5681 FlightSize). */
+export function flightSize(c: Connection): number {
+  return seqDiff(c.sndMax, c.sndUna);
+}
+
+/** RFC 5681 eq. (4): half the flight, but at least two segments. */
+function halfFlight(c: Connection): number {
+  return Math.max(Math.floor(flightSize(c) / 2), 2 * c.sndMss);
+}
+
+/**
+ * An ACK advanced SND.UNA by `acked` bytes (already applied: c.sndUna is the new value).
+ * Returns true when a NewReno partial ACK asks for the next hole to be retransmitted now.
+ */
+export function ccNewAck(c: Connection, acked: number): boolean {
+  const mss = c.sndMss;
+  c.dupAcks = 0;
+  if (c.inRecovery) {
+    if (seqGeq(c.sndUna, c.recover)) {
+      // RFC 6582 §3.2 step 3, full acknowledgment: deflate to ssthresh (option 1, bounded by flight).
+      c.cwnd = Math.min(c.ssthresh, Math.max(flightSize(c), mss) + mss);
+      c.inRecovery = false;
+      c.caBytes = 0;
+      return false;
+    }
+    // Step 3, partial acknowledgment: deflate by what was acked, add back one SMSS if that was at
+    // least one SMSS, and retransmit the first unacknowledged segment.
+    c.cwnd = Math.max(c.cwnd - acked + (acked >= mss ? mss : 0), mss);
+    return true;
+  }
+  if (c.cwnd < c.ssthresh) {
+    // Slow start with appropriate byte counting (RFC 3465 §2.2, L = 2·SMSS).
+    c.cwnd += Math.min(acked, 2 * mss);
+  } else {
+    // Congestion avoidance: one SMSS per window of data acknowledged (RFC 5681 eq. (3) by bytes).
+    c.caBytes += acked;
+    if (c.caBytes >= c.cwnd) {
+      c.caBytes -= c.cwnd;
+      c.cwnd += mss;
+    }
+  }
+  return false;
+}
+
+/**
+ * A duplicate ACK (RFC 5681 §2 definition, checked by the caller). Returns true on the third one
+ * outside recovery: enter fast recovery and fast-retransmit the segment at SND.UNA.
+ */
+export function ccDupAck(c: Connection): boolean {
+  const mss = c.sndMss;
+  c.dupAcks++;
+  if (c.inRecovery) {
+    // RFC 6582 §3.2 step 4: each further duplicate inflates the window by one segment.
+    c.cwnd += mss;
+    return false;
+  }
+  if (c.dupAcks !== 3) return false;
+  // RFC 6582 §3.2 step 2: only start a new recovery if this loss is beyond the last one's.
+  if (c.recoverValid && !seqGeq(c.sndUna, c.recover)) return false;
+  c.ssthresh = halfFlight(c);
+  c.cwnd = c.ssthresh + 3 * mss;
+  c.recover = c.sndMax;
+  c.recoverValid = true;
+  c.inRecovery = true;
+  return true;
+}
+
+/** RFC 5681 §3.1 after a retransmission timeout: ssthresh from the flight, cwnd = one segment. */
+export function ccTimeout(c: Connection): void {
+  c.ssthresh = halfFlight(c);
+  c.cwnd = c.sndMss;
+  c.inRecovery = false;
+  c.dupAcks = 0;
+  c.caBytes = 0;
+  // RFC 6582 §3.2 step 1: no fast retransmit for losses from before the timeout.
+  c.recover = c.sndMax;
+  c.recoverValid = true;
+}
+
+/** RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial window. */
+export function ccRestartAfterIdle(c: Connection, now: number, iwSegments: number): void {
+  if (c.sndUna === c.sndMax && c.lastSendAt >= 0 && now - c.lastSendAt > c.rto) {
+    c.cwnd = Math.min(c.cwnd, initialWindow(c.sndMss, iwSegments));
+  }
+}

@@ -200,6 +200,29 @@ describe('loss recovery (RFC 5681 §3.2, RFC 6582)', () => {
     expect(c.sackedCount).toBeGreaterThan(0);
   });
 
+  it('ignores SACK blocks outside what it sent or below SND.UNA', () => {
+    const { p, c, snd, mss } = inFlight(3, { sackOk: true });
+    p.send({ flags: 'A', seq: 1001, ack: snd, sack: [[snd + 10 * mss, snd + 11 * mss], [snd - 500, snd - 100], [snd + 2 * mss, snd + mss]] });
+    expect(c.sackedCount).toBe(0);
+    p.send({ flags: 'A', seq: 1001, ack: snd, sack: [[snd + mss, snd + 2 * mss]] });
+    expect(c.sackedCount).toBe(1);
+  });
+
+  it('restarts from the initial window after an idle period longer than the RTO (RFC 5681 §4.1)', () => {
+    const { p, c, snd } = established({ sendBuffer: 256 * 1024, receiveBuffer: 256 * 1024 });
+    c.write(pattern(30 * 1460));
+    for (let acked = 0; acked < 30 * 1460;) {
+      const out = p.take();
+      acked = out.length ? out[out.length - 1]!.seq - snd + out[out.length - 1]!.len : acked;
+      p.send({ flags: 'A', seq: 1001, ack: snd + acked });
+      if (out.length === 0) break;
+    }
+    expect(c.cwnd).toBeGreaterThan(10 * 1460);
+    p.advance(10_000);
+    c.write(pattern(40 * 1460));
+    expect(p.take()).toHaveLength(10);
+  });
+
   it('after a timeout, starts again from one segment and grows by slow start', () => {
     const { p, c, snd, mss } = inFlight(4);
     p.advance(c.rto);

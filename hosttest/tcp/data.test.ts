@@ -317,3 +317,37 @@ describe('urgent data (RFC 9293 §3.8.5)', () => {
     expect(p.tcp.counters.urgentIn).toBe(1);
   });
 });
+
+describe('regressions found by the impairment runs', () => {
+  it('takes the ACK of a zero-length segment sitting exactly at the right edge of its window', () => {
+    const { p, c, snd } = established({ receiveBuffer: 1000 });
+    c.write(pattern(10));
+    p.take();
+    // The peer filled our 1000-byte window (its first segment lost), so its ACKs carry seq = RCV.NXT + 1000.
+    p.send({ flags: 'A', seq: 2001, ack: snd + 10 });
+    expect(c.unacknowledged).toBe(0);
+    expect(p.tcp.counters.drops['out-of-window'] ?? 0).toBe(0);
+  });
+
+  it('numbers a pure ACK with SND.MAX after a timeout rewound SND.NXT', () => {
+    const { p, c, snd } = established({ sendBuffer: 8192 });
+    c.noDelay = true;
+    c.write(pattern(3000));
+    p.take();
+    p.advance(200); // RTO: SND.NXT goes back to SND.UNA, one segment resent
+    p.take();
+    p.send({ flags: 'PA', seq: 1001, ack: snd, data: 1, });
+    p.advance(100);
+    const ack = p.take().find((x) => x.len === 0)!;
+    expect(ack.seq).toBe(snd + 3000);
+  });
+
+  it('does not let a segment whose ACK fails the checks move TS.Recent (PAWS poisoning)', () => {
+    const { p, c, snd } = establishedWith({ ts: true });
+    const before = c.tsRecent;
+    p.send({ flags: 'A', seq: 1001, ack: snd - 100_000, ts: [0x7000_0000, 0] });
+    expect(c.tsRecent).toBe(before);
+    p.send({ flags: 'PA', seq: 1001, ack: snd, data: 10, ts: [before + 1, 0] });
+    expect(c.readable).toBe(10);
+  });
+});

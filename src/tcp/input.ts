@@ -149,9 +149,11 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     return;
   }
 
-  // First: is the segment acceptable (the four cases of §3.10.7.4)?
+  // First: is the segment acceptable (the four cases of §3.10.7.4)? A zero-length segment exactly
+  // at the right edge is taken too, as BSD and Linux do: it is what a peer that filled our window
+  // sends, and refusing its ACKs would stall it until a timeout.
   const acceptable = segLen === 0
-    ? window === 0 ? seq === c.rcvNxt : seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window))
+    ? window === 0 ? seq === c.rcvNxt : seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window + 1))
     : window > 0 && (seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window)) ||
         seqInRange(seqAdd(seq, segLen - 1), c.rcvNxt, seqAdd(c.rcvNxt, window)));
   if (!acceptable) {
@@ -164,8 +166,6 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     return;
   }
   ctx.touchKeepalive(c, now);
-  // RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent.
-  if (c.tsOk && ts.hasTimestamps && seqGeq(ts.tsVal, c.tsRecent) && seqLeq(seq, c.lastAckSent)) c.tsRecent = ts.tsVal;
 
   // Second: RST (RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK).
   if (f & TCP_RST) {
@@ -214,6 +214,9 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     completeHandshake(ctx, c, seg, seg.window << c.sndScale, now);
   }
   if (!processAck(ctx, c, seg, now)) return;
+  // RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent — only once its
+  // ACK passed the checks above, so a forged or corrupted segment cannot poison PAWS.
+  if (c.tsOk && ts.hasTimestamps && seqGeq(ts.tsVal, c.tsRecent) && seqLeq(seq, c.lastAckSent)) c.tsRecent = ts.tsVal;
 
   // Sixth: URG (RFC 9293 §3.8.5): data stays inline; remember RCV.UP and tell the application.
   if (f & TCP_URG && canReceive(c.state)) urgent(ctx, c, seqAdd(seg.seq, seg.urgentPointer));

@@ -102,9 +102,13 @@ export function sendSyn(ctx: TcpContext, c: Connection, now: number): void {
   ctx.armed(c.rtxAt);
 }
 
-/** A pure ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+/**
+ * A pure ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with SND.MAX for SND.NXT as BSD does: after a
+ * timeout rewinds SND.NXT, an ACK numbered below what the peer already has would be unacceptable
+ * to it and draw an ACK back.
+ */
 export function sendAck(ctx: TcpContext, c: Connection, now: number): void {
-  sendSegment(ctx, c, c.sndNxt, TCP_ACK, 0, 0, now);
+  sendSegment(ctx, c, c.sndMax, TCP_ACK, 0, 0, now);
 }
 
 /** RFC 9293 §3.10.4 ABORT: <SEQ=SND.NXT><CTL=RST>. */

@@ -1,5 +1,7 @@
 // TCP configuration and counters. Every capacity is fixed when the Tcp layer is built.
 
+import type { CongestionControl } from './congestion';
+
 export interface KeepaliveConfig {
   /** Idle time before the first probe (RFC 1122 §4.2.3.6: at least two hours by default). */
   idleMs: number;
@@ -58,6 +60,8 @@ export interface TcpConfig {
   maxRetransmitTimeMs: number;
   /** Out-of-order ranges a connection may hold (their bytes live in the receive ring). */
   reassemblyRanges: number;
+  /** Loss response: RFC 5681/6582 NewReno, or Westwood+ for links with random loss (congestion.ts). */
+  congestionControl: CongestionControl;
 }
 
 export const defaultTcpConfig: TcpConfig = Object.freeze({
@@ -90,6 +94,7 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   initialWindowSegments: 10,
   maxRetransmitTimeMs: 300_000,
   reassemblyRanges: 8,
+  congestionControl: 'newreno',
 });
 
 /** Why TCP discarded a segment it had parsed. */

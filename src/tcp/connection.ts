@@ -135,6 +135,10 @@ export class Connection {
   recoverValid = false;
   /** Highest sequence number retransmitted from the scoreboard in this recovery. */
   rexmitHigh = 0;
+  /** Delivery rate the ACKs show (bytes per ms, filtered), and the sample being gathered. */
+  bwEstimate = 0;
+  bwSampleStart = -1;
+  bwSampleBytes = 0;
   /** When we last sent a segment with data (restart after idle), -1 never. */
   lastSendAt = -1;
   /** When the current run of retransmissions began (total-time limit), -1 when none. */

@@ -272,7 +272,7 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
     trimScoreboard(c);
     c.rtxCount = 0;
     c.rtxFirstAt = -1;
-    if (ccNewAck(c, dataAcked)) {
+    if (ccNewAck(c, dataAcked, now)) {
       // RFC 6582 §3.2 step 3: a partial ACK in recovery; resend the next hole at once.
       c.fastRetransmits++;
       c.rexmitHigh = retransmitAt(ctx, c, c.sndUna, now);
@@ -301,7 +301,7 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
     // probes, with a zero window, are not loss signals.)
     c.dupAcksIn++;
     ctx.counters.dupAcks++;
-    if (ccDupAck(c)) {
+    if (ccDupAck(c, config.congestionControl, now)) {
       c.fastRetransmits++;
       ctx.counters.fastRetransmits++;
       c.rexmitHigh = retransmitAt(ctx, c, c.sndUna, now);

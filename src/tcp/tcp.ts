@@ -657,6 +657,8 @@ function resetBlock(c: Connection): void {
   c.unackedBytes = c.persistBackoff = 0;
   c.forceSend = false;
   c.lastProbeAt = c.probesUnansweredSince = -1;
+  c.bwEstimate = c.bwSampleBytes = 0;
+  c.bwSampleStart = -1;
   c.reassembly.clear();
   c.fastRetransmits = c.dupAcksIn = c.outOfOrderIn = c.bytesSent = c.bytesReceived = 0;
   c.rttMin = Infinity;

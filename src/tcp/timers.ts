@@ -67,7 +67,7 @@ function retransmitTimeout(ctx: TcpContext, c: Connection, now: number): void {
   }
   c.rtxCount++;
   rttBackoff(c, config);
-  ccTimeout(c);
+  ccTimeout(c, config.congestionControl);
   // RFC 2018 §8: after a timeout the SACK information may be stale (the receiver may renege).
   c.sackedCount = 0;
   // Go back to the first unacknowledged byte; an unacknowledged FIN is sent again with it.

@@ -15,7 +15,7 @@
 //
 // Portable (Node and XS): no Node modules; content comes from the simulator's seeded streams.
 
-import type { TcpConfig } from '../../src/tcp/config';
+import type { TcpConfigInput } from '../../src/tcp/tcp';
 import type { Connection, ConnectionHandler } from '../../src/tcp/connection';
 import type { Listener } from '../../src/tcp/listener';
 import type { LinkOptions, LinkStats } from '../sim/simulator';
@@ -32,7 +32,7 @@ export interface BulkOptions {
   /** Link impairments (two-stacks defaults to delayMs 1). */
   link?: LinkOptions;
   /** TCP configuration overrides for both stacks. */
-  tcp?: Partial<TcpConfig>;
+  tcp?: TcpConfigInput;
   /** Stop and report incomplete at this virtual time (ms, default 600,000). */
   timeLimitMs?: number;
   /** Hash and compare the content (default true; the benchmark turns it off to time the stack). */

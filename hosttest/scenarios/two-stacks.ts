@@ -4,7 +4,7 @@
 
 import { Interface } from '../../src/iface/interface';
 import type { Log } from '../../src/platform';
-import type { TcpConfig } from '../../src/tcp/config';
+import type { TcpConfigInput } from '../../src/tcp/tcp';
 import { Tcp } from '../../src/tcp/tcp';
 import { ETHERTYPE_IPV4, EthernetFrame } from '../../src/wire/ethernet';
 import { IP_PROTO_TCP, Ipv4Packet, parseIpv4Address } from '../../src/wire/ipv4';
@@ -33,7 +33,7 @@ export interface Host {
 export interface TwoStacksOptions {
   seed: number;
   link?: LinkOptions;
-  tcp?: Partial<TcpConfig>;
+  tcp?: TcpConfigInput;
   log?: Log;
   recorder?: FrameRecorder;
   /** Return true to drop this TCP segment as it leaves its host (before the link sees it). */

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/tcp/connection';
 import { established, readAll as read, recorder } from './setups';
 import type { Listener } from '../../src/tcp/listener';
-import type { TcpConfig } from '../../src/tcp/config';
+import type { TcpConfigInput } from '../../src/tcp/tcp';
 import { PEER, TcpPeer, pattern } from './peer';
 
 
@@ -272,7 +272,7 @@ describe('ESTABLISHED: sending', () => {
 });
 
 describe('ESTABLISHED: keepalive (RFC 1122 §4.2.3.6) and abort', () => {
-  function withKeepalive(config: Partial<TcpConfig> = {}) {
+  function withKeepalive(config: TcpConfigInput = {}) {
     const p = new TcpPeer({ keepalive: { idleMs: 10_000, intervalMs: 1_000, count: 3 }, ...config });
     const r = recorder();
     const c = p.tcp.connect(PEER, 5000, r.handler, { keepalive: true }) as Connection;

@@ -78,7 +78,7 @@ describe('LISTEN (RFC 9293 §3.10.7.2)', () => {
 
   it('drops SYNs beyond the backlog without a reply', () => {
     const p = new TcpPeer();
-    const l = p.tcp.listen(80, { backlog: 2 }) as Listener;
+    const l = p.tcp.listen(80, { backlog: 2, halfOpen: 'block-per-syn' }) as Listener;
     for (let i = 0; i < 4; i++) p.send({ flags: 'S', seq: 100 * i, srcPort: 40000 + i });
     expect(p.take().map((s) => s.flags)).toEqual(['SA', 'SA']);
     expect(l.stats.backlogDrops).toBe(2);
@@ -86,8 +86,8 @@ describe('LISTEN (RFC 9293 §3.10.7.2)', () => {
 
   it('drops SYNs when every connection block is in use', () => {
     const p = new TcpPeer({ connections: 2 });
-    p.tcp.listen(80, { backlog: 2 });
-    p.tcp.listen(81, { backlog: 2 });
+    p.tcp.listen(80, { backlog: 2, halfOpen: 'block-per-syn' });
+    p.tcp.listen(81, { backlog: 2, halfOpen: 'block-per-syn' });
     p.send({ flags: 'S', seq: 1, srcPort: 40001 });
     p.send({ flags: 'S', seq: 1, srcPort: 40002, dstPort: 81 });
     p.send({ flags: 'S', seq: 1, srcPort: 40003, dstPort: 81 });

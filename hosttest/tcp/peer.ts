@@ -11,7 +11,7 @@
 
 import { expect } from 'vitest';
 import { Interface } from '../../src/iface/interface';
-import type { TcpConfig } from '../../src/tcp/config';
+import type { TcpConfigInput } from '../../src/tcp/tcp';
 import { Tcp } from '../../src/tcp/tcp';
 import { emitEthernet, ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthernetFrame } from '../../src/wire/ethernet';
 import { emitIpv4, IP_PROTO_ICMP, IP_PROTO_TCP, IPV4_HEADER_LEN, Ipv4Packet, parseIpv4Address } from '../../src/wire/ipv4';
@@ -66,6 +66,8 @@ export interface SegmentSpec {
   sack?: [number, number][];
   /** Urgent pointer (sets URG when given). */
   urg?: number;
+  /** Source address (default PEER); other addresses are reached through PEER as the gateway. */
+  src?: number;
 }
 
 /** A segment synstack sent, as plain values. */
@@ -84,6 +86,8 @@ export interface Sent {
   sack: [number, number][];
   srcPort: number;
   dstPort: number;
+  /** Destination address of the segment. */
+  dst: number;
   time: number;
   /** The whole IPv4 datagram, for quoting in ICMP errors. */
   datagram: Uint8Array;
@@ -106,12 +110,13 @@ export class TcpPeer {
   private readonly frames: Uint8Array[] = [];
   private readonly sent: Sent[] = [];
 
-  constructor(config: Partial<TcpConfig> = {}) {
+  constructor(config: TcpConfigInput = {}) {
     this.iface = new Interface({
       device: { mac: US_MAC, mtu: 1500, send: (f) => this.transmitted(f) },
       entropy: new SeededEntropy(1, 'iface'),
       address: US,
       prefixLength: 24,
+      gateway: PEER,
       log: this.log,
       clock: { now: () => this.now },
     });
@@ -168,11 +173,11 @@ export class TcpPeer {
     } else optLen = writeTcpOptions(f, at + 20, o);
     f.set(data, at + 20 + optLen);
     emitTcp(f, at, s.srcPort ?? this.peerPort, s.dstPort ?? this.usPort, (s.seq ?? 0) >>> 0, (s.ack ?? 0) >>> 0,
-      flagsOf(s.flags) | (s.urg !== undefined ? TCP_URG : 0), s.win ?? 65535, s.urg ?? 0, optLen, data.length, PEER, US);
+      flagsOf(s.flags) | (s.urg !== undefined ? TCP_URG : 0), s.win ?? 65535, s.urg ?? 0, optLen, data.length, s.src ?? PEER, US);
     if (s.badChecksum) f[at + 16]! ^= 0xff;
     const ipLen = 20 + optLen + data.length;
     emitEthernet(f, 0, US_MAC, PEER_MAC, ETHERTYPE_IPV4);
-    emitIpv4(f, ETH_HEADER_LEN, ipLen, IP_PROTO_TCP, PEER, US, 64, 1, 0);
+    emitIpv4(f, ETH_HEADER_LEN, ipLen, IP_PROTO_TCP, s.src ?? PEER, US, 64, 1, 0);
     this.iface.input(f.subarray(0, ETH_HEADER_LEN + IPV4_HEADER_LEN + ipLen), this.now);
   }
 
@@ -246,7 +251,7 @@ export class TcpPeer {
         ts: seg.options.hasTimestamps ? [seg.options.tsVal, seg.options.tsEcr] : null,
         sackOk: seg.options.sackPermitted,
         sack: Array.from({ length: seg.options.sackCount }, (_, i) => [seg.options.sackBlocks[2 * i]!, seg.options.sackBlocks[2 * i + 1]!] as [number, number]),
-        srcPort: seg.srcPort, dstPort: seg.dstPort, time: this.now,
+        srcPort: seg.srcPort, dstPort: seg.dstPort, dst: ip.dst, time: this.now,
         datagram: f.slice(ip.offset, ip.offset + ip.totalLength),
       });
     }

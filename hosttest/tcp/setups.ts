@@ -3,20 +3,21 @@
 import { expect } from 'vitest';
 import type { Connection, ConnectionHandler } from '../../src/tcp/connection';
 import type { Listener } from '../../src/tcp/listener';
-import type { TcpConfig } from '../../src/tcp/config';
+import type { TcpConfigInput } from '../../src/tcp/tcp';
 import { PEER, TcpPeer } from './peer';
 
 /** A listener on port 80 with one SYN received: returns synstack's ISS. */
-export function synReceived(config: Partial<TcpConfig> = {}) {
+export function synReceived(config: TcpConfigInput = {}) {
   const p = new TcpPeer(config);
-  const l = p.tcp.listen(80) as Listener;
+  // A block in SYN-RECEIVED: the classic half-open path (the SYN cache keeps no block).
+  const l = p.tcp.listen(80, { halfOpen: 'block-per-syn' }) as Listener;
   p.send({ flags: 'S', seq: 1000, mss: 1460 });
   const sa = p.expect({ flags: 'SA', ack: 1001, mss: 1460 });
   return { p, l, iss: sa.seq };
 }
 
 /** A connect() to the peer's port 5000 with the SYN sent; the peer's port fields are set. */
-export function synSent(config: Partial<TcpConfig> = {}) {
+export function synSent(config: TcpConfigInput = {}) {
   const p = new TcpPeer(config);
   const events: string[] = [];
   const c = p.tcp.connect(PEER, 5000, {
@@ -38,7 +39,7 @@ export function synSent(config: Partial<TcpConfig> = {}) {
  * An ESTABLISHED connection. Passive: synstack listened on 80 and the peer connected from 40000.
  * Our next sequence number is `snd`, the peer's is `rcv` (1001).
  */
-export function established(config: Partial<TcpConfig> = {}, handler: ConnectionHandler = {}) {
+export function established(config: TcpConfigInput = {}, handler: ConnectionHandler = {}) {
   const p = new TcpPeer(config);
   const l = p.tcp.listen(80) as Listener;
   p.send({ flags: 'S', seq: 1000, mss: 1460 });
@@ -83,7 +84,7 @@ export interface PeerSynOptions {
  * An ESTABLISHED passive connection whose peer offered `opts` in its SYN (timestamps start at
  * TSval 100 and go up by one per segment the test sends with `tsv()`).
  */
-export function establishedWith(opts: PeerSynOptions, config: Partial<TcpConfig> = {}, handler: ConnectionHandler = {}) {
+export function establishedWith(opts: PeerSynOptions, config: TcpConfigInput = {}, handler: ConnectionHandler = {}) {
   const p = new TcpPeer(config);
   const l = p.tcp.listen(80) as Listener;
   let tsval = 100;

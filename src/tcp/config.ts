@@ -1,6 +1,7 @@
 // TCP configuration and counters. Every capacity is fixed when the Tcp layer is built.
 
 import type { CongestionControl } from './congestion';
+import { type SynDefenceConfig, defaultSynDefenceConfig } from './syndefence';
 
 export interface KeepaliveConfig {
   /** Idle time before the first probe (RFC 1122 §4.2.3.6: at least two hours by default). */
@@ -62,6 +63,8 @@ export interface TcpConfig {
   reassemblyRanges: number;
   /** Loss response: RFC 5681/6582 NewReno, or Westwood+ for links with random loss (congestion.ts). */
   congestionControl: CongestionControl;
+  /** The SYN cache and cookies (syncache.ts); give a partial object to change some fields. */
+  synDefence: SynDefenceConfig;
 }
 
 export const defaultTcpConfig: TcpConfig = Object.freeze({
@@ -95,6 +98,7 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   maxRetransmitTimeMs: 300_000,
   reassemblyRanges: 8,
   congestionControl: 'newreno',
+  synDefence: defaultSynDefenceConfig,
 });
 
 /** Why TCP discarded a segment it had parsed. */

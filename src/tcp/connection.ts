@@ -52,6 +52,8 @@ export class Connection {
   passive = false;
   /** Index of the listener that created it, or -1. */
   listenerIndex = -1;
+  /** A passive block counted in its listener's `halfOpen` while in SYN-RECEIVED (one block per SYN). */
+  halfOpenCounted = false;
   /** The application holds this block (false for passive ones not accepted yet, and after close). */
   held = false;
   /** The application will read no more (close() rather than shutdown()). */

@@ -40,7 +40,10 @@ export class Listener {
   /** Passive connections in SYN-RECEIVED belonging to this listener. */
   halfOpen = 0;
   /** Statistics the application can read. */
-  readonly stats = { synsReceived: 0, established: 0, accepted: 0, backlogDrops: 0, noMemoryDrops: 0 };
+  readonly stats = {
+    synsReceived: 0, established: 0, accepted: 0, backlogDrops: 0, noMemoryDrops: 0, cacheHits: 0,
+    cookiesSent: 0, cookiesAccepted: 0, acceptOverflows: 0,
+  };
 
   private readonly queueSlot: Int32Array;
   private readonly queueGeneration: Uint32Array;

@@ -13,7 +13,7 @@ import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED } from '../wire/icmp';
 import { IP_PROTO_TCP, type Ipv4Packet, ipv4ToString } from '../wire/ipv4';
 import { read32 } from '../wire/bytes';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from '../wire/seq';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, emitTcp } from '../wire/tcp';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptions, TcpSegment, emitTcp, writeTcpOptions } from '../wire/tcp';
 import { type TcpConfig, type TcpCounters, type TcpDropReason, defaultTcpConfig, newTcpCounters } from './config';
 import { Connection, type ConnectionHandler, type ConnectionOwner } from './connection';
 import type { TcpContext } from './context';
@@ -25,14 +25,21 @@ import { output, sendReset, sendSyn } from './output';
 import { connectionDeadline, connectionTimers } from './timers';
 import { TupleIndex } from './table';
 import { TimeWaitTable } from './timewait';
+import { ccInit } from './congestion';
+import { rttSample } from './rtt';
+import { SynCache, type SynCacheOwner } from './syncache';
+import type { SynDefenceConfig, SynDefenceStatus } from './syndefence';
 import {
   CLOSED, CLOSE_WAIT, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, STATE_NAMES, SYN_RECEIVED, SYN_SENT, TIME_WAIT,
   type TcpState, isSynchronized,
 } from './state';
 
+/** Configuration as given to `new Tcp`: any field may be left out, `synDefence` fields too. */
+export type TcpConfigInput = Partial<Omit<TcpConfig, 'synDefence'>> & { synDefence?: Partial<SynDefenceConfig> };
+
 export interface TcpInit {
   entropy: Entropy;
-  config?: Partial<TcpConfig>;
+  config?: TcpConfigInput;
   accelerators?: Partial<Accelerators>;
   log?: Log;
   /** For the application's own calls (connect, write, close); else the interface's clock. */
@@ -49,13 +56,17 @@ export interface ConnectOptions {
 export type ConnectError = 'no-address' | 'no-memory' | 'no-port' | 'in-use';
 
 export interface ListenOptions {
+  /** Accept-queue limit: established connections waiting for accept(). */
   backlog?: number;
   handler?: ListenerHandler;
-  /** How SYNs become connections; default one block per SYN. */
-  policy?: HalfOpenPolicy;
+  /**
+   * How SYNs become connections: the SYN cache and cookies (default), or a connection block per
+   * SYN in SYN-RECEIVED (the classic way, bounded by the backlog; kept for comparison and tests).
+   */
+  halfOpen?: 'syn-cache' | 'block-per-syn';
 }
 
-export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
+export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCacheOwner {
   readonly config: TcpConfig;
   readonly counters: TcpCounters = newTcpCounters();
   readonly ip: Interface;
@@ -69,6 +80,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
   private readonly freeSlots: Int32Array;
   private freeCount: number;
   private readonly policies: HalfOpenPolicy[] = [];
+  readonly synCache: SynCache;
   private readonly isn: IsnGenerator;
   private readonly ports: EphemeralPorts;
   private readonly seg = new TcpSegment();
@@ -79,10 +91,13 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
   private resetRefill = -Infinity;
   private challengeWindowStart = -Infinity;
   private challengeCount = 0;
-  private readonly defaultPolicy: BlockPerSyn;
+  private readonly blockPerSyn: BlockPerSyn;
 
   constructor(iface: Interface, init: TcpInit) {
-    this.config = { ...defaultTcpConfig, ...init.config };
+    this.config = {
+      ...defaultTcpConfig, ...init.config,
+      synDefence: { ...defaultTcpConfig.synDefence, ...init.config?.synDefence },
+    };
     this.ip = iface;
     this.log = init.log ?? silentLog;
     this.clock = init.clock ?? iface.clock;
@@ -102,7 +117,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     this.isn = new IsnGenerator(init.entropy, mac);
     this.ports = new EphemeralPorts(init.entropy, mac);
     this.resetTokens = this.config.resetsPerSecond;
-    this.defaultPolicy = new BlockPerSyn(this);
+    this.blockPerSyn = new BlockPerSyn(this);
+    this.synCache = new SynCache(this.config.synDefence, this, this.listeners, init.entropy, mac);
     iface.registerTransport(IP_PROTO_TCP, this);
   }
 
@@ -139,14 +155,14 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
       if (this.listeners.length >= this.config.listeners) return 'no-room';
       l = new Listener(this.listeners.length, this.config.connections, (slot, gen) => this.takeAccepted(slot, gen));
       this.listeners.push(l);
-      this.policies.push(this.defaultPolicy);
+      this.policies.push(this.synCache);
     }
     l.port = port;
     l.backlog = Math.max(1, Math.min(options.backlog ?? this.config.defaultBacklog, this.config.connections));
     l.handler = options.handler ?? null;
     l.halfOpen = 0;
     l.open = true;
-    this.policies[l.index] = options.policy ?? this.defaultPolicy;
+    this.policies[l.index] = options.halfOpen === 'block-per-syn' ? this.blockPerSyn : this.synCache;
     return l;
   }
 
@@ -162,6 +178,25 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     for (const c of this.connections) {
       if (this.used[c.slot] && c.passive && c.listenerIndex === l.index && c.state === SYN_RECEIVED) this.fail(c, 'aborted', true, now);
     }
+    this.synCache.forgetListener(l.index);
+  }
+
+  /** The SYN defence as the application sees it. */
+  synDefenceStatus(): SynDefenceStatus {
+    return this.synCache.status(this.now());
+  }
+
+  synCacheBytes(): { perEntry: number; total: number } {
+    return { perEntry: this.synCache.perEntryBytes, total: this.synCache.totalBytes };
+  }
+
+  /** Free connection blocks. */
+  get freeBlocks(): number {
+    return this.freeCount;
+  }
+
+  get isnGenerator(): IsnGenerator {
+    return this.isn;
   }
 
   /** Connection blocks in use (any state, TIME-WAIT entries excluded). */
@@ -325,10 +360,10 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     const b = quoted.bytes, o = quoted.payloadOffset;
     const localPort = (b[o]! << 8) | b[o + 1]!, remotePort = (b[o + 2]! << 8) | b[o + 3]!;
     const slot = this.index.find(quoted.src, localPort, quoted.dst, remotePort);
-    if (slot < 0) return false;
+    const seq = read32(b, o + 4);
+    if (slot < 0) return this.synCache.icmpError(quoted.src, localPort, quoted.dst, remotePort, seq);
     const c = this.connections[slot]!;
     // RFC 5927 §4.1: believe the error only if it quotes a sequence number we have in flight.
-    const seq = read32(b, o + 4);
     if (!(seqGeq(seq, c.sndUna) && seqLeq(seq, c.sndMax))) return true;
     this.counters.icmpErrors++;
     if (type === ICMP_DEST_UNREACHABLE && code === UNREACH_FRAG_NEEDED) {
@@ -363,10 +398,11 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
       this.earliest = earliest;
     }
     this.timeWait.poll(now, (e) => this.timeWaitGone(e));
+    this.synCache.poll(now);
   }
 
   nextDeadline(): number {
-    return Math.min(this.earliest, this.timeWait.nextDeadline());
+    return Math.min(this.earliest, this.timeWait.nextDeadline(), this.synCache.nextDeadline());
   }
 
   // ---- TcpContext ----------------------------------------------------------------------------------
@@ -393,7 +429,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     if (c.finQueued) this.setState(c, FIN_WAIT_1, 'close');
     if (c.passive) {
       const l = this.listeners[c.listenerIndex]!;
-      l.halfOpen--;
+      if (c.halfOpenCounted) l.halfOpen--;
+      c.halfOpenCounted = false;
       l.stats.established++;
       if (!l.open || !l.enqueue(c)) {
         this.fail(c, 'aborted', true, now);
@@ -406,7 +443,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
   fail(c: Connection, failure: TcpFailureOrAbort, sendRst: boolean, now: number): void {
     if (!this.used[c.slot]) return;
     if (sendRst && c.state !== CLOSED) sendReset(this, c, now);
-    if (c.passive && c.state === SYN_RECEIVED) this.listeners[c.listenerIndex]!.halfOpen--;
+    if (c.halfOpenCounted) this.listeners[c.listenerIndex]!.halfOpen--;
+    c.halfOpenCounted = false;
     if (c.failure === null) c.failure = failure;
     this.setState(c, CLOSED, failure);
     this.unlink(c);
@@ -441,7 +479,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
   }
 
   forgetHalfOpen(c: Connection, cause: string): void {
-    this.listeners[c.listenerIndex]!.halfOpen--;
+    if (c.halfOpenCounted) this.listeners[c.listenerIndex]!.halfOpen--;
+    c.halfOpenCounted = false;
     this.setState(c, CLOSED, cause);
     this.unlink(c);
     this.release(c);
@@ -522,10 +561,78 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     c.sndWl1 = seg.seq;
     c.sndWl2 = c.iss;
     l.halfOpen++;
+    c.halfOpenCounted = true;
     this.counters.passiveOpens++;
     this.setState(c, SYN_RECEIVED, 'syn');
     sendSyn(this, c, now);
     c.sndNxt = seqAdd(c.iss, 1);
+  }
+
+  openEstablished(
+    l: Listener, localIp: number, localPort: number, remoteIp: number, remotePort: number, iss: number, irs: number,
+    mss: number, windowScale: number, sackOk: boolean, tsOk: boolean, tsRecent: number, rtt: number, cause: string,
+    now: number,
+  ): Connection | null {
+    const c = this.allocate();
+    if (c === null) return null;
+    c.passive = true;
+    c.listenerIndex = l.index;
+    c.held = false;
+    this.initBlock(c, localIp, localPort, remoteIp, remotePort, now);
+    c.iss = iss;
+    c.sndUna = c.sndNxt = c.sndMax = seqAdd(iss, 1);
+    c.irs = irs;
+    c.rcvNxt = c.rcvAdv = seqAdd(irs, 1);
+    c.sndMss = Math.max(64, Math.min(mss, this.ip.maxPayload - 20));
+    c.peerOfferedScale = windowScale >= 0 && this.config.windowScale >= 0;
+    c.sndScale = c.peerOfferedScale ? Math.min(windowScale, 14) : 0;
+    if (!c.peerOfferedScale) c.rcvScale = 0;
+    c.sackOk = sackOk && this.config.sack;
+    c.tsOk = tsOk && this.config.timestamps;
+    c.tsRecent = tsRecent;
+    c.lastAckSent = c.rcvNxt; // our SYN-ACK acknowledged the SYN
+    if (rtt >= 0) {
+      rttSample(c, rtt, this.config);
+      c.rttMin = rtt;
+    }
+    // The final ACK's window update must be taken (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ).
+    c.sndWl1 = irs;
+    c.sndWl2 = c.sndUna;
+    c.lastAckAt = now;
+    ccInit(c, this.config.initialWindowSegments);
+    this.counters.passiveOpens++;
+    this.setState(c, ESTABLISHED, cause);
+    this.established(c, now);
+    return this.used[c.slot] ? c : null;
+  }
+
+  sendSynAck(
+    localIp: number, localPort: number, remoteIp: number, remotePort: number, iss: number, irs: number,
+    mss: number, windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number,
+  ): void {
+    void mss; // the peer's MSS shapes what we send later, not the SYN-ACK
+    const o = this.synAckOptions;
+    o.reset();
+    o.mss = this.ip.maxPayload - 20;
+    if (windowScale >= 0 && this.config.windowScale >= 0) o.windowScale = this.ourScale();
+    o.sackPermitted = sackOk && this.config.sack;
+    if (tsOk && this.config.timestamps) {
+      o.hasTimestamps = true;
+      o.tsVal = now >>> 0;
+      o.tsEcr = tsEcr;
+    }
+    const ip = this.ip, at = TX_IP_PAYLOAD;
+    const optLen = writeTcpOptions(ip.tx, at + 20, o);
+    const window = Math.min(this.config.receiveBuffer, 0xffff);
+    emitTcp(ip.tx, at, localPort, remotePort, iss, seqAdd(irs, 1), TCP_SYN | TCP_ACK, window, 0, optLen, 0, localIp, remoteIp, ip.checksum);
+    ip.sendIpv4(remoteIp, IP_PROTO_TCP, 20 + optLen, now, true);
+    this.counters.segmentsOut++;
+  }
+
+  private readonly synAckOptions = new TcpOptions();
+
+  private ourScale(): number {
+    return Math.max(this.config.windowScale, scaleFor(this.config.receiveBuffer));
   }
 
   // ---- blocks --------------------------------------------------------------------------------------
@@ -542,7 +649,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner {
     c.sndMax = c.iss;
     c.rcvMss = this.ip.maxPayload - 20;
     c.sndMss = 536;
-    c.rcvScale = this.config.windowScale < 0 ? 0 : Math.max(this.config.windowScale, scaleFor(c.receiveBuffer.capacity));
+    c.rcvScale = this.config.windowScale < 0 ? 0 : this.ourScale();
     c.rto = this.config.initialRtoMs;
     this.index.insert(c.slot, localIp, localPort, remoteIp, remotePort);
     c.indexed = true;
@@ -657,6 +764,7 @@ function resetBlock(c: Connection): void {
   c.unackedBytes = c.persistBackoff = 0;
   c.forceSend = false;
   c.lastProbeAt = c.probesUnansweredSince = -1;
+  c.halfOpenCounted = false;
   c.bwEstimate = c.bwSampleBytes = 0;
   c.bwSampleStart = -1;
   c.reassembly.clear();

@@ -1,0 +1,623 @@
+// The SYN cache and the SYN defence around it: how a listener answers SYNs without giving them
+// connection blocks.
+//
+// Threat: a SYN flood sends SYNs from spoofed sources that never complete the handshake. A stack
+// that gives each one a connection block (lwIP's PCB, 16 of them on ESP-IDF) is full after a few
+// dozen and refuses everyone. Here a SYN takes one 31-byte entry in a fixed table: a keyed hash of
+// the 4-tuple (secret per boot, so nobody can aim at one bucket) picks a bucket of at most
+// `bucketLimit` entries; a full bucket, a full table, a source /24 over its quota, or too few free
+// connection blocks either evicts the oldest entry of the bucket (`cache` mode) or answers with a
+// SYN cookie that costs no memory at all (`overflow` mode, the default; `cookies` mode always does).
+// Only a final ACK that matches an entry, or carries a valid cookie, gets a connection block, and
+// only if the listener's accept queue has room. Memory is therefore bounded by construction:
+// entries × 31 bytes, whatever the flood.
+//
+// An entry is struct-of-arrays (see `perEntryBytes`): remote address, both ports, ISS, IRS, the
+// peer's timestamp, the SYN-ACK deadline (ms modulo 2^32), the peer's MSS, one byte of option
+// flags (window-scale shift, SACK-permitted, timestamps), the retransmission count, the listener,
+// and the chain link. The local address is the interface's.
+
+import type { Entropy, Accelerators } from '../platform';
+import type { Ipv4Packet } from '../wire/ipv4';
+import { seqAdd, seqInRange } from '../wire/seq';
+import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/tcp';
+import type { Connection } from './connection';
+import type { TcpContext } from './context';
+import { segmentArrives } from './input';
+import { TupleHasher, type IsnGenerator } from './isn';
+import type { HalfOpenPolicy, Listener } from './listener';
+import { type CookieOptions, SynCookies } from './syncookie';
+import {
+  type SynDefenceConfig, type SynDefenceCounters, type SynDefenceStatus, newSynDefenceCounters,
+} from './syndefence';
+
+/** What the SYN cache needs from the Tcp layer beyond TcpContext. */
+export interface SynCacheOwner extends TcpContext {
+  /** Free connection blocks now. */
+  readonly freeBlocks: number;
+  readonly isnGenerator: IsnGenerator;
+  /** <SEQ=SEG.ACK><CTL=RST> or <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, rate-limited. */
+  resetFor(seg: TcpSegment, ip: Ipv4Packet, now: number): void;
+  /** A SYN-ACK from no connection block, with the options a SYN cache entry or cookie implies. */
+  sendSynAck(localIp: number, localPort: number, remoteIp: number, remotePort: number, iss: number, irs: number,
+    mss: number, windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number): void;
+  /** A connection block in ESTABLISHED from a completed handshake, queued on the listener; null when no block is free. */
+  openEstablished(l: Listener, localIp: number, localPort: number, remoteIp: number, remotePort: number,
+    iss: number, irs: number, mss: number, windowScale: number, sackOk: boolean, tsOk: boolean, tsRecent: number,
+    rtt: number, cause: string, now: number): Connection | null;
+}
+
+const FLAG_WS_MASK = 0x0f; // the peer's shift, 0..14
+const FLAG_WS_OFFERED = 0x10;
+const FLAG_SACK = 0x20;
+const FLAG_TS = 0x40;
+const NONE = -1;
+/** Bits in the linear-counting bitmap that estimates distinct sources. */
+const SOURCE_BITS = 1024;
+const QUOTA_COUNTERS = 64;
+
+export class SynCache implements HalfOpenPolicy {
+  readonly config: SynDefenceConfig;
+  readonly counters: SynDefenceCounters = newSynDefenceCounters();
+
+  // Entries (struct of arrays).
+  private readonly remoteIp: Uint32Array;
+  private readonly ports: Uint32Array;
+  private readonly iss: Uint32Array;
+  private readonly irs: Uint32Array;
+  private readonly tsRecent: Uint32Array;
+  private readonly deadline: Uint32Array;
+  private readonly mss: Uint16Array;
+  private readonly flags: Uint8Array;
+  private readonly rtx: Uint8Array;
+  private readonly listenerOf: Uint8Array;
+  private readonly next: Int16Array;
+  // Buckets, free list.
+  private readonly heads: Int16Array;
+  private readonly bucketCount: Uint8Array;
+  private freeHead: number;
+  private readonly hasher: TupleHasher;
+  private readonly mask: number;
+  private sweepBucket = 0;
+  count = 0;
+
+  // Per-source quota: a two-row count-min sketch over source prefixes (over-counts, never under).
+  private readonly quota: Uint16Array;
+  private readonly quotaHasher: TupleHasher;
+  // Distinct sources: linear counting over the current and the previous window.
+  private readonly sourceBits: Uint32Array;
+  private readonly sourceBitsPrevious: Uint32Array;
+  private windowStart = 0;
+
+  // Cookies and the ring of recent cookie handshakes whose SYN-ACK may need resending.
+  private readonly cookies: SynCookies;
+  private readonly cookieOut: CookieOptions = { mss: 0, windowScale: -1, sackPermitted: false };
+  private readonly ringRemoteIp: Uint32Array;
+  private readonly ringPorts: Uint32Array;
+  private readonly ringIss: Uint32Array;
+  private readonly ringIrs: Uint32Array;
+  private readonly ringTs: Uint32Array;
+  private readonly ringDeadline: Uint32Array;
+  private readonly ringMss: Uint16Array;
+  private readonly ringFlags: Uint8Array;
+  private readonly ringRtx: Uint8Array;
+  private readonly ringListener: Uint8Array;
+  private ringNext = 0;
+  private ringActive = 0;
+
+  private lastOverflow = -Infinity;
+  underAttack = false;
+  attackStartedAt = -1;
+  private earliest = Infinity;
+
+  constructor(
+    config: SynDefenceConfig,
+    private readonly owner: SynCacheOwner,
+    private readonly listeners: readonly Listener[],
+    entropy: Entropy,
+    mac?: Accelerators['mac'],
+  ) {
+    this.config = config;
+    const n = Math.max(1, Math.min(config.entries, 0x7fff));
+    let buckets = 1;
+    while (buckets < config.buckets) buckets <<= 1;
+    this.mask = buckets - 1;
+    this.remoteIp = new Uint32Array(n);
+    this.ports = new Uint32Array(n);
+    this.iss = new Uint32Array(n);
+    this.irs = new Uint32Array(n);
+    this.tsRecent = new Uint32Array(n);
+    this.deadline = new Uint32Array(n);
+    this.mss = new Uint16Array(n);
+    this.flags = new Uint8Array(n);
+    this.rtx = new Uint8Array(n);
+    this.listenerOf = new Uint8Array(n);
+    this.next = new Int16Array(n);
+    for (let i = 0; i < n; i++) this.next[i] = i + 1 < n ? i + 1 : NONE;
+    this.freeHead = 0;
+    this.heads = new Int16Array(buckets).fill(NONE);
+    this.bucketCount = new Uint8Array(buckets);
+    this.hasher = TupleHasher.fromEntropy(entropy, mac);
+    this.quota = new Uint16Array(2 * QUOTA_COUNTERS);
+    this.quotaHasher = TupleHasher.fromEntropy(entropy, mac);
+    this.sourceBits = new Uint32Array(SOURCE_BITS / 32);
+    this.sourceBitsPrevious = new Uint32Array(SOURCE_BITS / 32);
+    this.cookies = new SynCookies(entropy, config.cookiePeriodMs, mac);
+    const r = Math.max(0, config.cookieRing);
+    this.ringRemoteIp = new Uint32Array(r);
+    this.ringPorts = new Uint32Array(r);
+    this.ringIss = new Uint32Array(r);
+    this.ringIrs = new Uint32Array(r);
+    this.ringTs = new Uint32Array(r);
+    this.ringDeadline = new Uint32Array(r);
+    this.ringMss = new Uint16Array(r);
+    this.ringFlags = new Uint8Array(r);
+    this.ringRtx = new Uint8Array(r);
+    this.ringListener = new Uint8Array(r);
+  }
+
+  /** Bytes one entry takes in the typed arrays, and the whole table (entries, buckets, sketch, ring). */
+  get perEntryBytes(): number {
+    return 4 * 6 + 2 + 1 + 1 + 1 + 2;
+  }
+
+  get totalBytes(): number {
+    const entries = this.remoteIp.length * this.perEntryBytes;
+    const buckets = this.heads.byteLength + this.bucketCount.byteLength;
+    const ring = this.ringRemoteIp.length * (4 * 6 + 2 + 3);
+    return entries + buckets + this.quota.byteLength + this.sourceBits.byteLength * 2 + ring;
+  }
+
+  get capacity(): number {
+    return this.remoteIp.length;
+  }
+
+  /** Cookies are being answered now (always in `cookies` mode; in `overflow` mode while under attack). */
+  get cookieMode(): boolean {
+    return this.config.mode === 'cookies' || (this.config.mode === 'overflow' && this.underAttack);
+  }
+
+  status(now: number): SynDefenceStatus {
+    this.tick(now);
+    return {
+      mode: this.config.mode, cookieMode: this.cookieMode, halfOpen: this.count, capacity: this.capacity,
+      distinctSources: this.distinctSources(), underAttack: this.underAttack, attackStartedAt: this.attackStartedAt,
+      counters: { ...this.counters },
+    };
+  }
+
+  // ---- the listener's segments (RFC 9293 §3.10.7.2, LISTEN) --------------------------------------
+
+  segment(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
+    const f = seg.flags;
+    this.tick(now);
+    if (f & TCP_RST) return this.rst(seg, ip);
+    if (f & TCP_SYN) {
+      if (f & TCP_ACK) {
+        // A SYN-ACK to a listener: RFC 9293 §3.10.7.2 second check, answered with RST.
+        this.owner.drop('listen-ack');
+        return this.owner.resetFor(seg, ip, now);
+      }
+      return this.syn(l, seg, ip, now);
+    }
+    if (f & TCP_ACK) return this.ack(l, seg, ip, now);
+    this.owner.drop('listen-no-syn');
+  }
+
+  private syn(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
+    const c = this.counters;
+    c.synsReceived++;
+    l.stats.synsReceived++;
+    this.noteSource(ip.src);
+    const ports = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
+    const b = this.bucketOf(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    const e = this.find(b, ip.src, ports);
+    if (e !== NONE) {
+      // A duplicate SYN: the SYN-ACK was lost. Same IRS: send it again. New IRS: the peer started
+      // over; take its new ISN (the entry stays, no new one is made).
+      c.duplicateSyns++;
+      this.irs[e] = seg.seq;
+      this.takeOptions(e, seg);
+      this.sendEntrySynAck(e, ip.dst, now);
+      return;
+    }
+    const mode = this.config.mode;
+    let overflow = false;
+    let useCookie = mode === 'cookies';
+    if (!useCookie) {
+      const full = this.count >= this.capacity || this.bucketCount[b]! >= this.config.bucketLimit;
+      const overQuota = this.overQuota(ip.src);
+      if (overQuota) c.quotaHits++;
+      const lowMemory = this.owner.freeBlocks < this.config.freeBlocksWatermark;
+      overflow = full || overQuota || lowMemory;
+      if (mode === 'overflow') useCookie = overflow || this.cookieMode;
+      else if (overQuota) {
+        // Cache-only mode: a prefix over its quota may not push others out; its SYN is dropped.
+        this.overflowed(now);
+        this.owner.drop('listen-overflow');
+        return;
+      }
+    }
+    if (overflow) this.overflowed(now);
+    if (useCookie) return this.sendCookie(l, seg, ip, now);
+    // Into the cache (evicting the oldest of the bucket, or of some bucket, when full).
+    if (this.bucketCount[b]! >= this.config.bucketLimit) this.evictOldest(b);
+    if (this.freeHead === NONE) this.evictSomewhere(b);
+    const n = this.freeHead;
+    this.freeHead = this.next[n]!;
+    this.remoteIp[n] = ip.src;
+    this.ports[n] = ports;
+    this.irs[n] = seg.seq;
+    this.iss[n] = this.owner.isnGenerator.isn(ip.dst, seg.dstPort, ip.src, seg.srcPort, now);
+    this.rtx[n] = 0;
+    this.listenerOf[n] = l.index;
+    this.takeOptions(n, seg);
+    this.next[n] = this.heads[b]!;
+    this.heads[b] = n;
+    this.bucketCount[b]!++;
+    this.count++;
+    l.halfOpen++;
+    this.quotaAdd(ip.src, 1);
+    c.cacheInserts++;
+    this.sendEntrySynAck(n, ip.dst, now);
+  }
+
+  /** The final ACK: a cache entry, else a cookie; else RST as LISTEN would (§3.10.7.2). */
+  private ack(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
+    const c = this.counters;
+    const ports = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
+    const b = this.bucketOf(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    const e = this.find(b, ip.src, ports);
+    const o = seg.options;
+    if (e !== NONE && seg.ack !== seqAdd(this.iss[e]!, 1)) {
+      // RFC 9293 §3.10.7.4, SYN-RECEIVED: an unacceptable ACK is answered <SEQ=SEG.ACK><CTL=RST>.
+      this.owner.drop('syn-received-bad-ack');
+      return this.owner.resetFor(seg, ip, now);
+    }
+    // Any segment inside the window we offered completes the handshake (the bare ACK may have been
+    // lost, or overtaken by the data behind it, which is then held out of order).
+    const window = Math.min(this.owner.config.receiveBuffer, 0xffff);
+    if (e !== NONE && seqInRange(seg.seq, seqAdd(this.irs[e]!, 1), seqAdd(this.irs[e]!, 1 + window))) {
+      if (!this.acceptRoom(l, seg, ip, now)) {
+        if (this.config.acceptOverflow === 'reset') this.remove(b, e);
+        return;
+      }
+      const fl = this.flags[e]!;
+      // The handshake's RTT: from the echoed timestamp, else from a SYN-ACK sent only once (Karn).
+      const sentAt = ((this.deadline[e]! - this.owner.config.initialRtoMs) >>> 0);
+      const rtt = o.hasTimestamps && o.tsEcr !== 0 ? ((now >>> 0) - o.tsEcr) >>> 0
+        : this.rtx[e] === 0 ? ((now >>> 0) - sentAt) >>> 0 : -1;
+      const conn = this.owner.openEstablished(l, ip.dst, seg.dstPort, ip.src, seg.srcPort, this.iss[e]!, this.irs[e]!,
+        this.mss[e]!, fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0,
+        o.hasTimestamps ? o.tsVal : this.tsRecent[e]!, rtt > 3_600_000 ? -1 : rtt, 'syn-cache', now);
+      if (conn === null) {
+        c.noBlock++;
+        return; // the entry stays; the peer's retransmission may find a block
+      }
+      c.cacheHits++;
+      l.stats.cacheHits++;
+      this.remove(b, e);
+      segmentArrives(this.owner, conn, seg, now);
+      return;
+    }
+    // RFC 9293 §3.10.7.2: an ACK to a listener that matches nothing gets an RST — unless it is a
+    // cookie. Checking costs one MAC and allocates nothing.
+    const irs = seqAdd(seg.seq, -1);
+    const out = this.cookieOut;
+    if (this.config.mode !== 'cache' && this.cookies.check(seqAdd(seg.ack, -1), ip.dst, seg.dstPort, ip.src, seg.srcPort, irs, now, out)) {
+      if (!this.acceptRoom(l, seg, ip, now)) return;
+      const tsOk = this.owner.config.timestamps && o.hasTimestamps;
+      const rtt = tsOk && o.tsEcr !== 0 ? ((now >>> 0) - o.tsEcr) >>> 0 : -1;
+      const conn = this.owner.openEstablished(l, ip.dst, seg.dstPort, ip.src, seg.srcPort, seqAdd(seg.ack, -1), irs,
+        out.mss, out.windowScale, out.sackPermitted, tsOk, o.tsVal, rtt > 3_600_000 ? -1 : rtt, 'syn-cookie', now);
+      if (conn === null) {
+        c.noBlock++;
+        return;
+      }
+      c.cookiesAccepted++;
+      l.stats.cookiesAccepted++;
+      this.forgetCookie(ip.src, ports);
+      segmentArrives(this.owner, conn, seg, now);
+      return;
+    }
+    if (this.config.mode !== 'cache') c.cookiesRejected++;
+    this.owner.drop('listen-ack');
+    // While cookies are out, a failed check is dropped without an RST: a later segment of a real
+    // cookie handshake whose first ACK was lost cannot be checked (the MAC covers SEG.SEQ − 1), and
+    // a flood of forged ACKs should not turn us into an RST reflector.
+    if (e === NONE && this.cookieMode) return;
+    this.owner.resetFor(seg, ip, now);
+  }
+
+  /** An RST for a cached tuple removes the entry when its sequence number is exactly IRS + 1. */
+  private rst(seg: TcpSegment, ip: Ipv4Packet): void {
+    const ports = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
+    const b = this.bucketOf(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    const e = this.find(b, ip.src, ports);
+    if (e !== NONE && seg.seq === seqAdd(this.irs[e]!, 1)) {
+      this.counters.resetsRemoved++;
+      this.remove(b, e);
+    } else this.owner.drop('listen-rst');
+  }
+
+  /** An ICMP error quoting our SYN-ACK (RFC 5927: with our ISS) removes the entry. */
+  icmpError(localIp: number, localPort: number, remoteIp: number, remotePort: number, seq: number): boolean {
+    const ports = ((localPort << 16) | remotePort) >>> 0;
+    const b = this.bucketOf(localIp, localPort, remoteIp, remotePort);
+    const e = this.find(b, remoteIp, ports);
+    if (e === NONE || seq !== this.iss[e]) return false;
+    this.counters.icmpRemoved++;
+    this.remove(b, e);
+    return true;
+  }
+
+  /** A listener closed: forget its half-open entries and remembered cookies. */
+  forgetListener(index: number): void {
+    for (let b = 0; b <= this.mask; b++) {
+      let prev = NONE;
+      for (let e = this.heads[b]!; e !== NONE;) {
+        const nextE = this.next[e]!;
+        if (this.listenerOf[e] === index) this.unlinkAfter(b, prev, e);
+        else prev = e;
+        e = nextE;
+      }
+    }
+    for (let r = 0; r < this.ringListener.length; r++) if (this.ringListener[r] === index && this.ringFlags[r]! & 0x80) this.ringOff(r);
+  }
+
+  private acceptRoom(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): boolean {
+    if (l.queued < l.backlog) return true;
+    this.counters.acceptQueueOverflows++;
+    l.stats.acceptOverflows++;
+    if (this.config.acceptOverflow === 'reset') this.owner.resetFor(seg, ip, now);
+    return false;
+  }
+
+  // ---- cookies ---------------------------------------------------------------------------------
+
+  private sendCookie(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
+    const o = seg.options, config = this.owner.config;
+    const mss = o.mss > 0 ? o.mss : 536;
+    const ws = config.windowScale >= 0 ? o.windowScale : -1;
+    const sack = config.sack && o.sackPermitted;
+    const iss = this.cookies.make(ip.dst, seg.dstPort, ip.src, seg.srcPort, seg.seq, mss, ws, sack, now);
+    const tsOk = config.timestamps && o.hasTimestamps;
+    this.counters.cookiesSent++;
+    l.stats.cookiesSent++;
+    this.counters.synAcksSent++;
+    this.owner.sendSynAck(ip.dst, seg.dstPort, ip.src, seg.srcPort, iss, seg.seq, mss, ws, sack, tsOk, o.tsVal, now);
+    const size = this.ringRemoteIp.length;
+    if (size === 0) return;
+    // Remember it, overwriting the oldest, so a lost SYN-ACK or final ACK is not a stall.
+    const r = this.ringNext;
+    this.ringNext = (r + 1) % size;
+    if (!(this.ringFlags[r]! & 0x80)) this.ringActive++;
+    this.ringRemoteIp[r] = ip.src;
+    this.ringPorts[r] = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
+    this.ringIss[r] = iss;
+    this.ringIrs[r] = seg.seq;
+    this.ringTs[r] = tsOk ? o.tsVal : 0;
+    this.ringMss[r] = mss;
+    this.ringFlags[r] = (ws >= 0 ? FLAG_WS_OFFERED | Math.min(ws, 14) : 0) | (sack ? FLAG_SACK : 0) | (tsOk ? FLAG_TS : 0) | 0x80;
+    this.ringRtx[r] = 0;
+    this.ringListener[r] = l.index;
+    this.ringDeadline[r] = (now + this.owner.config.initialRtoMs) >>> 0;
+    this.armed(now + this.owner.config.initialRtoMs);
+  }
+
+  private forgetCookie(remoteIp: number, ports: number): void {
+    for (let r = 0; r < this.ringRemoteIp.length; r++) {
+      if (this.ringFlags[r]! & 0x80 && this.ringRemoteIp[r] === remoteIp && this.ringPorts[r] === ports) this.ringOff(r);
+    }
+  }
+
+  private ringOff(r: number): void {
+    this.ringFlags[r] = 0;
+    this.ringActive--;
+  }
+
+  // ---- timers ----------------------------------------------------------------------------------
+
+  poll(now: number): void {
+    this.tick(now);
+    if (this.earliest > now) return;
+    let earliest = Infinity;
+    const local = this.owner.ip.address;
+    for (let b = 0; b <= this.mask; b++) {
+      let prev = NONE;
+      for (let e = this.heads[b]!; e !== NONE;) {
+        const nextE = this.next[e]!;
+        if (((this.deadline[e]! - now) | 0) <= 0) {
+          if (this.rtx[e]! >= this.config.synAckRetries) {
+            this.counters.expiries++;
+            this.unlinkAfter(b, prev, e);
+            e = nextE;
+            continue;
+          }
+          this.rtx[e]!++;
+          this.counters.synAcksRetransmitted++;
+          this.sendEntrySynAck(e, local, now);
+        }
+        earliest = Math.min(earliest, now + ((this.deadline[e]! - now) | 0));
+        prev = e;
+        e = nextE;
+      }
+    }
+    for (let r = 0; r < this.ringRemoteIp.length; r++) {
+      if (!(this.ringFlags[r]! & 0x80)) continue;
+      if (((this.ringDeadline[r]! - now) | 0) <= 0) {
+        if (this.ringRtx[r]! >= this.config.cookieRetries) {
+          this.ringOff(r);
+          continue;
+        }
+        this.ringRtx[r]!++;
+        const fl = this.ringFlags[r]!, p = this.ringPorts[r]!;
+        this.counters.synAcksRetransmitted++;
+        this.counters.synAcksSent++;
+        this.owner.sendSynAck(local, p >>> 16, this.ringRemoteIp[r]!, p & 0xffff, this.ringIss[r]!, this.ringIrs[r]!,
+          this.ringMss[r]!, fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0,
+          this.ringTs[r]!, now);
+        this.ringDeadline[r] = (now + this.owner.config.initialRtoMs * 2 ** this.ringRtx[r]!) >>> 0;
+      }
+      earliest = Math.min(earliest, now + ((this.ringDeadline[r]! - now) | 0));
+    }
+    this.earliest = earliest;
+  }
+
+  nextDeadline(): number {
+    // With nothing held the cached time may be stale; say so rather than cause an empty wake-up.
+    if (this.count === 0 && this.ringActive === 0) this.earliest = Infinity;
+    return this.earliest;
+  }
+
+  private armed(at: number): void {
+    if (at < this.earliest) this.earliest = at;
+    this.owner.armed(at);
+  }
+
+  // ---- entries ---------------------------------------------------------------------------------
+
+  private bucketOf(localIp: number, localPort: number, remoteIp: number, remotePort: number): number {
+    return this.hasher.tupleHash(localIp, localPort, remoteIp, remotePort) & this.mask;
+  }
+
+  private find(b: number, remoteIp: number, ports: number): number {
+    for (let e = this.heads[b]!; e !== NONE; e = this.next[e]!) {
+      if (this.ports[e] === ports && this.remoteIp[e] === remoteIp) return e;
+    }
+    return NONE;
+  }
+
+  private takeOptions(e: number, seg: TcpSegment): void {
+    const o = seg.options, config = this.owner.config;
+    this.mss[e] = o.mss > 0 ? o.mss : 536;
+    let f = 0;
+    if (o.windowScale >= 0 && config.windowScale >= 0) f |= FLAG_WS_OFFERED | Math.min(o.windowScale, 14);
+    if (o.sackPermitted && config.sack) f |= FLAG_SACK;
+    if (o.hasTimestamps && config.timestamps) f |= FLAG_TS;
+    this.flags[e] = f;
+    this.tsRecent[e] = o.hasTimestamps ? o.tsVal : 0;
+  }
+
+  /** (Re)send entry e's SYN-ACK and set its deadline: 1 s, then doubling (RFC 6298 §5.5). */
+  private sendEntrySynAck(e: number, localIp: number, now: number): void {
+    const fl = this.flags[e]!, p = this.ports[e]!;
+    this.counters.synAcksSent++;
+    this.owner.sendSynAck(localIp, p >>> 16, this.remoteIp[e]!, p & 0xffff, this.iss[e]!, this.irs[e]!, this.mss[e]!,
+      fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0, this.tsRecent[e]!, now);
+    const at = now + this.owner.config.initialRtoMs * 2 ** this.rtx[e]!;
+    this.deadline[e] = at >>> 0;
+    this.armed(at);
+  }
+
+  private remove(b: number, e: number): void {
+    let prev = NONE;
+    for (let x = this.heads[b]!; x !== NONE; x = this.next[x]!) {
+      if (x === e) {
+        this.unlinkAfter(b, prev, e);
+        return;
+      }
+      prev = x;
+    }
+  }
+
+  /** Take entry e (whose predecessor in bucket b is prev) out and onto the free list. */
+  private unlinkAfter(b: number, prev: number, e: number): void {
+    if (prev === NONE) this.heads[b] = this.next[e]!;
+    else this.next[prev] = this.next[e]!;
+    this.bucketCount[b]!--;
+    this.count--;
+    const l = this.listeners[this.listenerOf[e]!];
+    if (l !== undefined && l.halfOpen > 0) l.halfOpen--;
+    this.quotaAdd(this.remoteIp[e]!, -1);
+    this.next[e] = this.freeHead;
+    this.freeHead = e;
+  }
+
+  /** Evict the oldest entry (the chain's tail) of bucket b. */
+  private evictOldest(b: number): void {
+    let prev = NONE, e = this.heads[b]!;
+    if (e === NONE) return;
+    while (this.next[e] !== NONE) {
+      prev = e;
+      e = this.next[e]!;
+    }
+    this.counters.evictions++;
+    this.unlinkAfter(b, prev, e);
+  }
+
+  /** The table is full: evict the oldest entry of b, or of the next non-empty bucket round the table. */
+  private evictSomewhere(b: number): void {
+    if (this.bucketCount[b]! > 0) return this.evictOldest(b);
+    for (let i = 0; i <= this.mask; i++) {
+      const x = (this.sweepBucket + i) & this.mask;
+      if (this.bucketCount[x]! > 0) {
+        this.sweepBucket = (x + 1) & this.mask;
+        return this.evictOldest(x);
+      }
+    }
+  }
+
+  // ---- quota, sources, attack signal -------------------------------------------------------------
+
+  private prefixOf(ip: number): number {
+    const len = this.config.quotaPrefixLength;
+    return len <= 0 ? 0 : (ip >>> (32 - Math.min(len, 32))) >>> 0;
+  }
+
+  private quotaAdd(ip: number, delta: number): void {
+    const h = this.quotaHasher.wordsHash(this.prefixOf(ip), 0, 0, 0, 1);
+    const i0 = h % QUOTA_COUNTERS, i1 = QUOTA_COUNTERS + ((h >>> 16) % QUOTA_COUNTERS);
+    this.quota[i0] = Math.max(0, this.quota[i0]! + delta);
+    this.quota[i1] = Math.max(0, this.quota[i1]! + delta);
+  }
+
+  private overQuota(ip: number): boolean {
+    const h = this.quotaHasher.wordsHash(this.prefixOf(ip), 0, 0, 0, 1);
+    const held = Math.min(this.quota[h % QUOTA_COUNTERS]!, this.quota[QUOTA_COUNTERS + ((h >>> 16) % QUOTA_COUNTERS)]!);
+    return held >= Math.max(1, Math.floor(this.capacity * this.config.quotaShare));
+  }
+
+  private noteSource(ip: number): void {
+    const bit = this.quotaHasher.wordsHash(ip, 1, 0, 0, 2) % SOURCE_BITS;
+    this.sourceBits[bit >>> 5]! |= 1 << (bit & 31);
+  }
+
+  /** Linear counting (Whang et al.) over the current and previous window. */
+  distinctSources(): number {
+    let zeros = 0;
+    for (let w = 0; w < this.sourceBits.length; w++) {
+      const v = this.sourceBits[w]! | this.sourceBitsPrevious[w]!;
+      zeros += 32 - popcount(v);
+    }
+    if (zeros === 0) return SOURCE_BITS * Math.log(SOURCE_BITS); // saturated: at least this many
+    return Math.round(-SOURCE_BITS * Math.log(zeros / SOURCE_BITS));
+  }
+
+  private rollWindow(now: number): void {
+    if (now - this.windowStart < this.config.windowMs) return;
+    this.windowStart = now;
+    this.sourceBitsPrevious.set(this.sourceBits);
+    this.sourceBits.fill(0);
+  }
+
+  private overflowed(now: number): void {
+    this.lastOverflow = now;
+    if (!this.underAttack) {
+      this.underAttack = true;
+      this.attackStartedAt = now;
+    }
+  }
+
+  /** End the attack state after `hysteresisMs` without overflow, and roll the sources window. */
+  tick(now: number): void {
+    if (this.underAttack && now - this.lastOverflow >= this.config.hysteresisMs) this.underAttack = false;
+    this.rollWindow(now);
+  }
+}
+
+function popcount(v: number): number {
+  v = v - ((v >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}

@@ -53,7 +53,8 @@
 //   (retransmission limit, idle timeout, the application closing it); the accept queue limit caps
 //   how many can wait at once. An ESP32 cannot even receive 1 M packets per second; at the
 //   ~10^4 per second it might process the rate is one per half hour. Nothing is learnt from a
-//   failed guess but "no" (the answer is an RST either way, as from LISTEN).
+//   failed guess: while cookies are being sent a failed check is dropped silently (syncache.ts),
+//   so a forged-ACK flood gets no answer at all.
 // - Replays from other tuples. The MAC covers both addresses, both ports and the IRS, so a cookie
 //   obtained for one connection (say, from the attacker's own real address) is worthless for any
 //   other tuple or for another ISN on the same tuple. The time slot in the MAC and the rotation

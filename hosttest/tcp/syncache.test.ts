@@ -215,11 +215,28 @@ describe('cookies', () => {
     c.p.expect({ flags: 'R', seq: 12345 });
   });
 
-  it('gives a prefix over its quota cookies in overflow mode, so it cannot push others out', () => {
+  it('gives a prefix over its quota cookies in overflow mode, while other sources keep cache entries', () => {
     const { p, cache } = server({ mode: 'overflow', entries: 16, quotaShare: 0.25 });
     for (let k = 0; k < 50; k++) p.send({ flags: 'S', seq: k, srcPort: 1024 + k, src: parseIpv4Address(`198.18.7.${k + 1}`) });
     expect(cache.count).toBe(4);
     expect(cache.counters.cookiesSent).toBe(46);
+    const st = p.tcp.synDefenceStatus();
+    expect([st.underAttack, st.cookieMode]).toEqual([true, false]);
+    p.send({ flags: 'S', seq: 1, srcPort: 2000, src: parseIpv4Address('203.0.113.9') });
+    expect([cache.count, cache.counters.cookiesSent]).toEqual([5, 46]);
+  });
+
+  it('keeps cookie mode (and the attack signal) up while SYNs keep outrunning the cache', () => {
+    const { p, cache } = server({ mode: 'overflow', entries: 16, hysteresisMs: 10_000 });
+    for (let t = 0; t < 60; t++) {
+      for (let k = 0; k < 100; k++) p.send({ flags: 'S', seq: k, srcPort: 1024 + k, src: src(t * 100 + k) });
+      p.advance(1000);
+      p.take();
+      expect(p.tcp.synDefenceStatus().underAttack).toBe(true);
+    }
+    const st = p.tcp.synDefenceStatus();
+    expect(st.attackStartedAt).toBeLessThan(1000 + 5000);
+    expect(cache.count).toBe(0); // the cache drained; everything since went to cookies
   });
 
   it('uses cookies when free connection blocks fall under the watermark', () => {

@@ -51,6 +51,8 @@ const FLAG_WS_MASK = 0x0f; // the peer's shift, 0..14
 const FLAG_WS_OFFERED = 0x10;
 const FLAG_SACK = 0x20;
 const FLAG_TS = 0x40;
+/** The SYN-ACK went out more than once (a duplicate SYN asked for it): no RTT sample (Karn). */
+const FLAG_RESENT = 0x80;
 const NONE = -1;
 /** Bits in the linear-counting bitmap that estimates distinct sources. */
 const SOURCE_BITS = 1024;
@@ -106,6 +108,10 @@ export class SynCache implements HalfOpenPolicy {
   private ringActive = 0;
 
   private lastOverflow = -Infinity;
+  private overflowing = false;
+  private lastAttackSign = -Infinity;
+  private cookieWindowStart = -Infinity;
+  private cookieWindowCount = 0;
   underAttack = false;
   attackStartedAt = -1;
   private earliest = Infinity;
@@ -118,7 +124,8 @@ export class SynCache implements HalfOpenPolicy {
     mac?: Accelerators['mac'],
   ) {
     this.config = config;
-    const n = Math.max(1, Math.min(config.entries, 0x7fff));
+    // Cookies-only keeps no half-open state: no entries at all.
+    const n = config.mode === 'cookies' ? 0 : Math.max(1, Math.min(config.entries, 0x7fff));
     let buckets = 1;
     while (buckets < config.buckets) buckets <<= 1;
     this.mask = buckets - 1;
@@ -134,7 +141,7 @@ export class SynCache implements HalfOpenPolicy {
     this.listenerOf = new Uint8Array(n);
     this.next = new Int16Array(n);
     for (let i = 0; i < n; i++) this.next[i] = i + 1 < n ? i + 1 : NONE;
-    this.freeHead = 0;
+    this.freeHead = n > 0 ? 0 : NONE;
     this.heads = new Int16Array(buckets).fill(NONE);
     this.bucketCount = new Uint8Array(buckets);
     this.hasher = TupleHasher.fromEntropy(entropy, mac);
@@ -172,9 +179,9 @@ export class SynCache implements HalfOpenPolicy {
     return this.remoteIp.length;
   }
 
-  /** Cookies are being answered now (always in `cookies` mode; in `overflow` mode while under attack). */
+  /** Cookies are being answered to everyone now (always in `cookies` mode; in `overflow` mode after an overflow). */
   get cookieMode(): boolean {
-    return this.config.mode === 'cookies' || (this.config.mode === 'overflow' && this.underAttack);
+    return this.config.mode === 'cookies' || (this.config.mode === 'overflow' && this.overflowing);
   }
 
   status(now: number): SynDefenceStatus {
@@ -209,6 +216,7 @@ export class SynCache implements HalfOpenPolicy {
     c.synsReceived++;
     l.stats.synsReceived++;
     this.noteSource(ip.src);
+    if (this.config.mode === 'cookies') return this.sendCookie(l, seg, ip, now);
     const ports = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
     const b = this.bucketOf(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     const e = this.find(b, ip.src, ports);
@@ -218,28 +226,40 @@ export class SynCache implements HalfOpenPolicy {
       c.duplicateSyns++;
       this.irs[e] = seg.seq;
       this.takeOptions(e, seg);
+      this.flags[e]! |= FLAG_RESENT;
       this.sendEntrySynAck(e, ip.dst, now);
       return;
     }
-    const mode = this.config.mode;
-    let overflow = false;
-    let useCookie = mode === 'cookies';
-    if (!useCookie) {
-      const full = this.count >= this.capacity || this.bucketCount[b]! >= this.config.bucketLimit;
-      const overQuota = this.overQuota(ip.src);
-      if (overQuota) c.quotaHits++;
-      const lowMemory = this.owner.freeBlocks < this.config.freeBlocksWatermark;
-      overflow = full || overQuota || lowMemory;
-      if (mode === 'overflow') useCookie = overflow || this.cookieMode;
-      else if (overQuota) {
-        // Cache-only mode: a prefix over its quota may not push others out; its SYN is dropped.
-        this.overflowed(now);
-        this.owner.drop('listen-overflow');
-        return;
+    const overflowMode = this.config.mode === 'overflow';
+    if (overflowMode && this.cookieMode) {
+      // Already answering with cookies: keep the attack state alive while SYNs come faster than
+      // the cache could have held them (more than its size within one hysteresis period).
+      if (now - this.cookieWindowStart >= this.config.hysteresisMs) {
+        this.cookieWindowStart = now;
+        this.cookieWindowCount = 0;
+      }
+      if (++this.cookieWindowCount > this.capacity) this.overflowed(now);
+      return this.sendCookie(l, seg, ip, now);
+    }
+    if (this.overQuota(ip.src)) {
+      // One prefix holds its share already: it gets a cookie (cache-only mode: nothing), and the
+      // others keep their cache entries. It is an attack sign, but no reason for cookies for all.
+      c.quotaHits++;
+      this.attackSign(now);
+      if (overflowMode) return this.sendCookie(l, seg, ip, now);
+      this.owner.drop('listen-overflow');
+      return;
+    }
+    const full = this.count >= this.capacity || this.bucketCount[b]! >= this.config.bucketLimit;
+    const lowMemory = this.owner.freeBlocks < this.config.freeBlocksWatermark;
+    if (full || lowMemory) {
+      this.overflowed(now);
+      if (overflowMode) {
+        this.cookieWindowStart = now;
+        this.cookieWindowCount = 1;
+        return this.sendCookie(l, seg, ip, now);
       }
     }
-    if (overflow) this.overflowed(now);
-    if (useCookie) return this.sendCookie(l, seg, ip, now);
     // Into the cache (evicting the oldest of the bucket, or of some bucket, when full).
     if (this.bucketCount[b]! >= this.config.bucketLimit) this.evictOldest(b);
     if (this.freeHead === NONE) this.evictSomewhere(b);
@@ -286,7 +306,7 @@ export class SynCache implements HalfOpenPolicy {
       // The handshake's RTT: from the echoed timestamp, else from a SYN-ACK sent only once (Karn).
       const sentAt = ((this.deadline[e]! - this.owner.config.initialRtoMs) >>> 0);
       const rtt = o.hasTimestamps && o.tsEcr !== 0 ? ((now >>> 0) - o.tsEcr) >>> 0
-        : this.rtx[e] === 0 ? ((now >>> 0) - sentAt) >>> 0 : -1;
+        : this.rtx[e] === 0 && !(this.flags[e]! & FLAG_RESENT) ? ((now >>> 0) - sentAt) >>> 0 : -1;
       const conn = this.owner.openEstablished(l, ip.dst, seg.dstPort, ip.src, seg.srcPort, this.iss[e]!, this.irs[e]!,
         this.mss[e]!, fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0,
         o.hasTimestamps ? o.tsVal : this.tsRecent[e]!, rtt > 3_600_000 ? -1 : rtt, 'syn-cache', now);
@@ -590,7 +610,7 @@ export class SynCache implements HalfOpenPolicy {
       const v = this.sourceBits[w]! | this.sourceBitsPrevious[w]!;
       zeros += 32 - popcount(v);
     }
-    if (zeros === 0) return SOURCE_BITS * Math.log(SOURCE_BITS); // saturated: at least this many
+    if (zeros === 0) return Math.round(SOURCE_BITS * Math.log(SOURCE_BITS)); // saturated: at least this many
     return Math.round(-SOURCE_BITS * Math.log(zeros / SOURCE_BITS));
   }
 
@@ -601,8 +621,16 @@ export class SynCache implements HalfOpenPolicy {
     this.sourceBits.fill(0);
   }
 
+  /** The cache or a bucket was full, or blocks ran short: cookies for everyone, for a while. */
   private overflowed(now: number): void {
     this.lastOverflow = now;
+    this.overflowing = true;
+    this.attackSign(now);
+  }
+
+  /** Something only an attack (or a very busy peer network) causes. */
+  private attackSign(now: number): void {
+    this.lastAttackSign = now;
     if (!this.underAttack) {
       this.underAttack = true;
       this.attackStartedAt = now;
@@ -611,7 +639,8 @@ export class SynCache implements HalfOpenPolicy {
 
   /** End the attack state after `hysteresisMs` without overflow, and roll the sources window. */
   tick(now: number): void {
-    if (this.underAttack && now - this.lastOverflow >= this.config.hysteresisMs) this.underAttack = false;
+    if (this.overflowing && now - this.lastOverflow >= this.config.hysteresisMs) this.overflowing = false;
+    if (this.underAttack && now - this.lastAttackSign >= this.config.hysteresisMs) this.underAttack = false;
     this.rollWindow(now);
   }
 }

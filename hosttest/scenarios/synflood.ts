@@ -338,7 +338,20 @@ interface LegitState {
 
 // ---- the scenario -----------------------------------------------------------------------------------
 
+/** Run the scenario to its end (synchronously). */
 export function runSynFlood(o: SynFloodOptions): SynFloodResult {
+  const steps = synFloodSteps(o);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * The scenario one simulated second at a time (it yields the virtual time), so a host can let its
+ * event loop run between seconds: a 200,000 SYN/s run is tens of seconds of real time.
+ */
+export function* synFloodSteps(o: SynFloodOptions): Generator<number, SynFloodResult, void> {
   const durationMs = o.durationMs ?? 60_000;
   const floodRate = o.floodRate ?? 0;
   const floodSource = o.floodSource ?? 'random';
@@ -531,6 +544,7 @@ export function runSynFlood(o: SynFloodOptions): SynFloodResult {
     sim.runFor(1000);
     sample();
     if (sim.now >= durationMs && resolved >= total) break;
+    yield sim.now;
   }
 
   const times = legit.connectTimes.slice().sort((a, b) => a - b);

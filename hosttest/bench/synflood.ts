@@ -33,6 +33,7 @@ import {
   ROUTER_LAN_ADDR, SERVER_ADDR, SERVER_PORT, SynTemplate, type SynFloodResult, describeSynFlood, runSynFlood,
   synCacheBytesOf, synDefenceStatusOf, tcpConfigWith,
 } from '../scenarios/synflood';
+import { median, round, pad } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -53,20 +54,8 @@ function option(args: string[], name: string, fallback: number): number {
   return v;
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length);
-}
 
 const na = (x: number | null, unit = ''): string => (x === null ? 'n/a' : `${x.toLocaleString('en-US')}${unit}`);
 

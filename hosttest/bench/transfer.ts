@@ -21,6 +21,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '../sim/random';
 import { type BulkOptions, type BulkResult, MiB, describeBulk, runBulk } from '../scenarios/bulk';
+import { median, round, pad } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -70,20 +71,8 @@ function timedRound(bytes: number, bufferBytes: number): Round {
   return { wallMs, cpuMs: (cpu.user + cpu.system) / 1000, events, frames: result.link.transmitted, result };
 }
 
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length);
-}
 
 export async function run(args: string[]): Promise<void> {
   const started = performance.now();

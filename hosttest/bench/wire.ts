@@ -23,6 +23,7 @@ import { TcpSegment } from '../../src/wire/tcp';
 import { UdpDatagram } from '../../src/wire/udp';
 import { buildArpRequest, buildIcmpEcho, buildTcp, buildUdp } from '../wire/build';
 import { Prng, fromHex } from '../wire/helpers';
+import { round, pad } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -143,9 +144,6 @@ function parseFrame(f: Uint8Array): string | null {
   }
 }
 
-function pad(s: string, n: number): string {
-  return s.length >= n ? s : s + ' '.repeat(n - s.length);
-}
 
 export async function run(_args: string[]): Promise<void> {
   const started = process.hrtime.bigint();
@@ -226,7 +224,3 @@ export async function run(_args: string[]): Promise<void> {
   console.log(JSON.stringify(result));
 }
 
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
-}

@@ -197,3 +197,17 @@ export class SeededEntropy implements Entropy {
   }
 }
 
+/** Seeded entropy that also counts the bytes drawn (tests check what a component takes). */
+export class CountingEntropy implements Entropy {
+  drawn = 0;
+  private readonly inner: SeededEntropy;
+
+  constructor(seed: Seed = 1) {
+    this.inner = new SeededEntropy(seed);
+  }
+
+  fill(bytes: Uint8Array): void {
+    this.drawn += bytes.length;
+    this.inner.fill(bytes);
+  }
+}

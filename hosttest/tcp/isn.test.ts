@@ -3,9 +3,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { halfSipHash24 } from '../../src/crypto/halfsiphash';
-import type { Accelerators, Entropy } from '../../src/platform';
+import type { Accelerators } from '../../src/platform';
 import { IsnGenerator, TupleHasher, isnClock, tupleHash } from '../../src/tcp/isn';
 import { Random, SeededEntropy } from '../sim/random';
+import { CountingEntropy } from '../sim/random';
 
 const TWO32 = 2 ** 32;
 const LOCAL = 0xc0a80001; // 192.168.0.1
@@ -26,18 +27,6 @@ function isUint32(x: number): boolean {
   return Number.isInteger(x) && x >= 0 && x < TWO32;
 }
 
-/** Entropy that records how many bytes were drawn. */
-class CountingEntropy implements Entropy {
-  drawn = 0;
-  private readonly inner: Entropy;
-  constructor(seed: number) {
-    this.inner = new SeededEntropy(seed);
-  }
-  fill(bytes: Uint8Array): void {
-    this.drawn += bytes.length;
-    this.inner.fill(bytes);
-  }
-}
 
 describe('isnClock (M)', () => {
   it('ticks 250 per millisecond (4 µs) modulo 2^32', () => {

@@ -2,9 +2,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { halfSipHash24 } from '../../src/crypto/halfsiphash';
-import type { Entropy } from '../../src/platform';
 import { EphemeralPorts, defaultEphemeralPortsConfig } from '../../src/tcp/ports';
 import { Random, SeededEntropy } from '../sim/random';
+import { CountingEntropy } from '../sim/random';
 
 const LOCAL = 0xc0a80001; // 192.168.0.1
 const SERVER = 0x5db8d822; // 93.184.216.34
@@ -30,14 +30,6 @@ function destinations(n: number, label: string): Dest[] {
   return out;
 }
 
-class CountingEntropy implements Entropy {
-  drawn = 0;
-  private readonly inner = new SeededEntropy(1);
-  fill(bytes: Uint8Array): void {
-    this.drawn += bytes.length;
-    this.inner.fill(bytes);
-  }
-}
 
 describe('EphemeralPorts', () => {
   it('defaults to 49152–65535 with 256 counters', () => {

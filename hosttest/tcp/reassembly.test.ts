@@ -11,42 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { MAX_SPAN, ReassemblyQueue } from '../../src/tcp/reassembly';
 import { ByteRing } from '../../src/tcp/ring';
 import { seqAdd, seqDiff, seqGt } from '../../src/wire/seq';
+import { Prng as Rng } from '../wire/helpers';
 
 /** xorshift32 with a Weyl sequence added to the output; seeded, so a failure reproduces. */
-class Rng {
-  private x: number;
-  private w = 0;
-  constructor(seed: number) {
-    this.x = (seed ^ 0x2545f491) >>> 0 || 0x6d2b79f5;
-    for (let i = 0; i < 4; i++) this.u32();
-  }
-  u32(): number {
-    let x = this.x;
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.x = x >>> 0;
-    this.w = (this.w + 0x9e3779b9) >>> 0;
-    return (this.x + this.w) >>> 0;
-  }
-  /** Integer in [0, n). */
-  below(n: number): number {
-    return n <= 0 ? 0 : this.u32() % n;
-  }
-  bool(): boolean {
-    return (this.u32() & 0x10) !== 0;
-  }
-  shuffle<T>(items: T[]): void {
-    for (let i = items.length - 1; i > 0; i--) {
-      const j = this.below(i + 1);
-      const t = items[i]!;
-      items[i] = items[j]!;
-      items[j] = t;
-    }
-  }
-}
-
 const TWO32 = 2 ** 32;
 /** An unwrapped position (a plain non-negative integer) as a sequence number. */
 const wrap = (u: number): number => u % TWO32;

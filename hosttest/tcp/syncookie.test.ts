@@ -4,9 +4,10 @@
 
 import { describe, expect, it } from 'vitest';
 import { halfSipHash24 } from '../../src/crypto/halfsiphash';
-import type { Accelerators, Entropy } from '../../src/platform';
+import type { Accelerators } from '../../src/platform';
 import { COOKIE_MSS_TABLE, COOKIE_WSCALE_TABLE, type CookieOptions, SynCookies } from '../../src/tcp/syncookie';
 import { Random, SeededEntropy } from '../sim/random';
+import { CountingEntropy } from '../sim/random';
 
 const PERIOD = 15_000;
 const LOCAL = 0xc0a80001; // 192.168.0.1
@@ -18,17 +19,6 @@ const IRS = 0x89abcdef;
 const T0 = 10 * PERIOD + 1234;
 
 /** Entropy that counts what was drawn. */
-class CountingEntropy implements Entropy {
-  drawn = 0;
-  private readonly inner: Entropy;
-  constructor(seed: number) {
-    this.inner = new SeededEntropy(seed);
-  }
-  fill(bytes: Uint8Array): void {
-    this.drawn += bytes.length;
-    this.inner.fill(bytes);
-  }
-}
 
 function fresh(): CookieOptions {
   return { mss: -7, windowScale: -7, sackPermitted: false };

@@ -51,6 +51,16 @@ export class Prng {
     return (this.u32() & 0x100) !== 0;
   }
 
+  /** Fisher–Yates, in place. */
+  shuffle<T>(items: T[]): void {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.below(i + 1);
+      const t = items[i]!;
+      items[i] = items[j]!;
+      items[j] = t;
+    }
+  }
+
   bytes(n: number): Uint8Array {
     const b = new Uint8Array(n);
     for (let i = 0; i < n; i++) b[i] = this.u8();

@@ -1,0 +1,17 @@
+// Small helpers the benchmarks share for their tables.
+
+export function median(xs: number[]): number {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** `s` padded with spaces to `n` characters, always followed by at least one space. */
+export function pad(s: string, n: number): string {
+  return s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length);
+}

@@ -60,6 +60,16 @@ export interface InterfaceCounters {
   drops: DropCounts;
 }
 
+/**
+ * Something with timers of its own that the interface polls after its transports, the way it
+ * polls them (the DHCP client, src/iface/dhcp.ts). It sends through the interface from `poll`.
+ */
+export interface PollParticipant {
+  poll(now: number): void;
+  /** Absolute time (ms) of its earliest pending work, or Infinity. */
+  nextDeadline(): number;
+}
+
 /** RFC 5227 §1.1: ANNOUNCE_NUM announcements ANNOUNCE_INTERVAL apart; DEFEND_INTERVAL. */
 const ANNOUNCE_NUM = 2;
 const ANNOUNCE_INTERVAL_MS = 2_000;
@@ -86,6 +96,13 @@ export class Interface implements Driven, IpLayer {
   netmask = 0;
   gateway = 0;
   ttl: number;
+  /**
+   * RFC 5227 §2.1: the candidate address an ARP probe is checking, 0 when none. While it is set,
+   * an ARP packet whose sender IP is the candidate, or another host's probe for it (sender IP 0,
+   * target the candidate), is reported to `onProbeConflict` and consumed (§2.1.1).
+   */
+  probeAddress = 0;
+  onProbeConflict: ((address: number, now: number) => void) | null = null;
 
   readonly clock: Clock | null;
   private readonly device: Device;
@@ -93,6 +110,7 @@ export class Interface implements Driven, IpLayer {
   private readonly transports: (Transport | null)[] = new Array<Transport | null>(256).fill(null);
   /** The registered transports again, as a short list for poll and nextDeadline. */
   private readonly transportList: Transport[] = [];
+  private readonly participants: PollParticipant[] = [];
   private readonly eth = new EthernetFrame();
   private readonly arpPacket = new ArpPacket();
   private readonly ip = new Ipv4Packet();
@@ -145,6 +163,11 @@ export class Interface implements Driven, IpLayer {
     this.transportList.push(transport);
   }
 
+  /** Poll `p` from now on (once, however often it is added). */
+  addPollParticipant(p: PollParticipant): void {
+    if (this.participants.indexOf(p) < 0) this.participants.push(p);
+  }
+
   // ---- receive ---------------------------------------------------------------------------------
 
   input(frame: Uint8Array, now: number): void {
@@ -185,6 +208,13 @@ export class Interface implements Driven, IpLayer {
     else ac.repliesIn++;
     const sm = p.senderMacOffset;
     if ((frame[sm]! & 1) !== 0 || bytesEqual(frame, sm, this.mac, 0, 6)) return 'arp-bad-sender';
+    const probe = this.probeAddress;
+    if (probe !== 0 && (p.senderIp === probe || (p.senderIp === 0 && p.op === ARP_OP_REQUEST && p.targetIp === probe))) {
+      // RFC 5227 §2.1.1: someone uses or probes for the address we are probing: a conflict.
+      ac.conflicts++;
+      this.onProbeConflict?.(probe, now);
+      return null;
+    }
     if (this.address !== 0 && p.senderIp === this.address) {
       // Someone else claims our address (RFC 5227 §2.4): count it and defend at most every 10 s.
       ac.conflicts++;
@@ -331,6 +361,15 @@ export class Interface implements Driven, IpLayer {
     this.sendFrame(tx, ETH_HEADER_LEN + ARP_LEN);
   }
 
+  /** RFC 5227 §2.1.1: an ARP probe for `candidate`: a broadcast request with sender IP 0. */
+  sendArpProbe(candidate: number): void {
+    const tx = this.tx;
+    emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_ARP);
+    emitArp(tx, ETH_HEADER_LEN, ARP_OP_REQUEST, this.mac, 0, ZERO_MAC, candidate);
+    this.sendFrame(tx, ETH_HEADER_LEN + ARP_LEN);
+    this.arpCounters.requestsOut++;
+  }
+
   /** Send the queued frames waiting on `ip`, now that entry `i` holds its MAC. */
   private flushQueued(ip: number, i: number): void {
     const cache = this.arp;
@@ -366,11 +405,16 @@ export class Interface implements Driven, IpLayer {
       const t = this.transportList[i]!;
       if (t.nextDeadline() <= now) t.poll(now);
     }
+    for (let i = 0; i < this.participants.length; i++) {
+      const p = this.participants[i]!;
+      if (p.nextDeadline() <= now) p.poll(now);
+    }
   }
 
   nextDeadline(): number {
     let t = Math.min(this.arp.nextDeadline(), this.reassembly.nextDeadline(), this.announceAt);
     for (let i = 0; i < this.transportList.length; i++) t = Math.min(t, this.transportList[i]!.nextDeadline());
+    for (let i = 0; i < this.participants.length; i++) t = Math.min(t, this.participants[i]!.nextDeadline());
     return t;
   }
 

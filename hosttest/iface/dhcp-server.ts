@@ -1,5 +1,5 @@
 // A small DHCP server (RFC 2131 §4.3) for the simulator, written independently of the client in
-// src/iface/dhcp.ts (its own message parser and builder) so that the tests do not check the client
+// src/iface/dhcp-message.ts (its own message parser and builder) so that the tests do not check the client
 // against itself. It is a `Driven` node with its own MAC and IPv4 address that
 //   - answers ARP requests for its address (clients unicast renewals and releases to it);
 //   - answers DHCPDISCOVER with DHCPOFFER and DHCPREQUEST with DHCPACK from a small pool, NAKs a

@@ -11,13 +11,11 @@
 // its datagrams straight into the interface's transmit buffer and sends them with `sendIpv4`,
 // because before it has an address they leave from 0.0.0.0 (RFC 2131 §4.1), which a UDP socket
 // refuses. Everything it keeps is allocated at construction; a malformed or foreign message is
-// dropped and counted by reason, never thrown.
+// dropped and counted by reason, never thrown. The message format (building what it sends,
+// checking and reading what it receives) is in dhcp-message.ts.
 //
 // Choices, where the RFC leaves them open or where this client does less:
 // - The first acceptable DHCPOFFER is taken (RFC 2131 §4.4.1 lets a client wait for several).
-// - Option overload (52, RFC 2132 §9.3) is refused: such a message is dropped, counted as
-//   'overload-refused'. Split options (RFC 3396) are not joined: an instance of a fixed-length
-//   option with the wrong length drops the message; DNS lists are appended across instances.
 // - No INIT-REBOOT (§4.4.2) and no DHCPINFORM (§4.4.3): every start begins at INIT.
 // - The BROADCAST flag is set while the client has no address (§4.1), so the interface never
 //   needs to accept unicast to an address it does not hold yet.
@@ -29,79 +27,25 @@
 
 import type { Entropy, Log } from '../platform';
 import { silentLog } from '../platform';
-import { bytesEqual, read32, write16, write32 } from '../wire/bytes';
+import { read32 } from '../wire/bytes';
 import { IP_PROTO_UDP, IPV4_BROADCAST, ipv4ToString } from '../wire/ipv4';
 import { emitUdp, UDP_HEADER_LEN } from '../wire/udp';
+import {
+  DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DHCPACK, DHCPDECLINE, DHCPDISCOVER, DHCPNAK, DHCPOFFER, DHCPRELEASE, DHCPREQUEST,
+  type DhcpClientMessage, type DhcpParseError, DhcpReply, emitDhcpClientMessage, INFINITE_LEASE, MAX_DNS,
+} from './dhcp-message';
 import type { Interface, PollParticipant } from './interface';
 import { TX_IP_PAYLOAD } from './ip-layer';
 import type { UdpSocket } from './udp';
 
-export const DHCP_SERVER_PORT = 67;
-export const DHCP_CLIENT_PORT = 68;
-
-// RFC 2132 §9.6 message types.
-export const DHCPDISCOVER = 1;
-export const DHCPOFFER = 2;
-export const DHCPREQUEST = 3;
-export const DHCPDECLINE = 4;
-export const DHCPACK = 5;
-export const DHCPNAK = 6;
-export const DHCPRELEASE = 7;
-
-// RFC 2131 §2 (Table 1): the fixed part of a message, then the magic cookie (RFC 2132 §2).
-const OP_BOOTREQUEST = 1;
-const OP_BOOTREPLY = 2;
-const HTYPE_ETHERNET = 1;
-const FLAG_BROADCAST = 0x8000;
-const OFF_XID = 4;
-const OFF_SECS = 8;
-const OFF_FLAGS = 10;
-const OFF_CIADDR = 12;
-const OFF_YIADDR = 16;
-const OFF_CHADDR = 28;
-const OFF_COOKIE = 236;
-const OFF_OPTIONS = 240;
-const MAGIC_COOKIE = 0x63825363; // 99.130.83.99
-/** RFC 951: a BOOTP message is at least 300 octets (64-octet vend field); pad up to it. */
-const MIN_MESSAGE = 300;
-
-// RFC 2132 option codes.
-const OPT_PAD = 0;            // §3.1
-const OPT_SUBNET_MASK = 1;    // §3.3
-const OPT_ROUTER = 3;         // §3.5
-const OPT_DNS = 6;            // §3.8
-const OPT_HOSTNAME = 12;      // §3.14
-const OPT_REQUESTED_IP = 50;  // §9.1
-const OPT_LEASE_TIME = 51;    // §9.2
-const OPT_OVERLOAD = 52;      // §9.3
-const OPT_MESSAGE_TYPE = 53;  // §9.6
-const OPT_SERVER_ID = 54;     // §9.7
-const OPT_PARAMETERS = 55;    // §9.8
-const OPT_MAX_SIZE = 57;      // §9.10
-const OPT_T1 = 58;            // §9.11
-const OPT_T2 = 59;            // §9.12
-const OPT_CLIENT_ID = 61;     // §9.14
-const OPT_END = 255;          // §3.2
-
-/** RFC 2131 §3.3: a lease of 0xffffffff seconds is infinite. */
-const INFINITE_LEASE = 0xffffffff;
-const MAX_DNS = 3;
 const MAX_HOSTNAME = 63;
-const PARAMETER_LIST = [OPT_SUBNET_MASK, OPT_ROUTER, OPT_DNS, OPT_LEASE_TIME, OPT_T1, OPT_T2];
 
 export type DhcpState =
   | 'stopped' | 'init' | 'selecting' | 'requesting' | 'probing' | 'bound' | 'renewing' | 'rebinding';
 
 export type DhcpDropReason =
   | 'wrong-port'         // not from UDP port 67 (RFC 2131 §4.1)
-  | 'truncated'          // shorter than the fixed part and the magic cookie
-  | 'not-bootreply'      // op is not BOOTREPLY
-  | 'bad-hardware'       // htype/hlen are not Ethernet's 1/6
-  | 'bad-cookie'         // no DHCP magic cookie (RFC 2132 §2)
-  | 'option-overrun'     // an option's length runs past the message
-  | 'bad-option-length'  // an option we use with a length it cannot have
-  | 'overload-refused'   // option 52: sname/file carry options; not supported
-  | 'not-dhcp'           // no message type: a plain BOOTP reply
+  | DhcpParseError       // malformed, or not DHCP (dhcp-message.ts)
   | 'bad-message-type'   // not OFFER, ACK or NAK
   | 'wrong-xid'          // not an answer to our current exchange
   | 'wrong-chaddr'       // for another client
@@ -216,18 +160,10 @@ export class DhcpClient implements PollParticipant {
   private t2At = Infinity;
   private expiry = Infinity;
 
-  // The message being parsed.
+  // The message being parsed, and the one being sent.
   private readonly rx: Uint8Array;
-  private mType = 0;
-  private mServer = 0;
-  private mMask = 0;
-  private mHasMask = false;
-  private mRouter = 0;
-  private readonly mDns = new Uint32Array(MAX_DNS);
-  private mDnsCount = 0;
-  private mLease = -1;
-  private mT1 = -1;
-  private mT2 = -1;
+  private readonly reply = new DhcpReply();
+  private readonly out: DhcpClientMessage;
 
   private readonly socket: UdpSocket;
   private readonly hostname: Uint8Array;
@@ -252,6 +188,10 @@ export class DhcpClient implements PollParticipant {
     this.socket = socket;
     // A queued datagram is at most queueBytes - 8 long, so any of them fits.
     this.rx = new Uint8Array(iface.udp.config.queueBytes);
+    this.out = {
+      type: 0, renewal: false, xid: 0, secs: 0, broadcast: false, ciaddr: 0, mac: iface.mac, requestedIp: 0, serverId: 0,
+      mtu: iface.mtu, hostname: this.hostname, leaseSeconds: 0,
+    };
     iface.addPollParticipant(this);
   }
 
@@ -413,7 +353,7 @@ export class DhcpClient implements PollParticipant {
       const len = s.readInto(this.rx, 0);
       if (len < 0) return;
       this.counters.datagramsIn++;
-      let reason: DhcpDropReason | null = s.lastPort !== DHCP_SERVER_PORT ? 'wrong-port' : this.parse(len);
+      let reason: DhcpDropReason | null = s.lastPort !== DHCP_SERVER_PORT ? 'wrong-port' : this.reply.parse(this.rx, len);
       if (reason === null) reason = this.accept(now);
       if (reason !== null) {
         const d = this.counters.drops;
@@ -423,96 +363,29 @@ export class DhcpClient implements PollParticipant {
     }
   }
 
-  /** Check the fixed part and walk the options of rx[0, len) into the m* fields. */
-  private parse(len: number): DhcpDropReason | null {
-    const b = this.rx;
-    if (len < OFF_OPTIONS) return 'truncated';
-    if (b[0] !== OP_BOOTREPLY) return 'not-bootreply';
-    if (b[1] !== HTYPE_ETHERNET || b[2] !== 6) return 'bad-hardware';
-    if (read32(b, OFF_COOKIE) !== MAGIC_COOKIE) return 'bad-cookie';
-    this.mType = 0;
-    this.mServer = 0;
-    this.mHasMask = false;
-    this.mRouter = 0;
-    this.mDnsCount = 0;
-    this.mLease = this.mT1 = this.mT2 = -1;
-    // Each step moves i forward by at least one byte, so the walk is bounded by len.
-    for (let i = OFF_OPTIONS; i < len;) {
-      const code = b[i]!;
-      if (code === OPT_PAD) {
-        i++;
-        continue;
-      }
-      if (code === OPT_END) break;
-      if (i + 2 > len) return 'option-overrun';
-      const n = b[i + 1]!, v = i + 2;
-      if (v + n > len) return 'option-overrun';
-      switch (code) {
-        case OPT_MESSAGE_TYPE:
-          if (n !== 1) return 'bad-option-length';
-          this.mType = b[v]!;
-          break;
-        case OPT_SERVER_ID:
-          if (n !== 4) return 'bad-option-length';
-          this.mServer = read32(b, v);
-          break;
-        case OPT_SUBNET_MASK:
-          if (n !== 4) return 'bad-option-length';
-          this.mMask = read32(b, v);
-          this.mHasMask = true;
-          break;
-        case OPT_ROUTER:
-          if (n < 4 || n % 4 !== 0) return 'bad-option-length';
-          this.mRouter = read32(b, v); // RFC 2132 §3.5: in order of preference
-          break;
-        case OPT_DNS:
-          if (n < 4 || n % 4 !== 0) return 'bad-option-length';
-          for (let k = 0; k < n && this.mDnsCount < MAX_DNS; k += 4) this.mDns[this.mDnsCount++] = read32(b, v + k);
-          break;
-        case OPT_LEASE_TIME:
-        case OPT_T1:
-        case OPT_T2: {
-          if (n !== 4) return 'bad-option-length';
-          const secs = read32(b, v);
-          if (code === OPT_LEASE_TIME) this.mLease = secs;
-          else if (code === OPT_T1) this.mT1 = secs;
-          else this.mT2 = secs;
-          break;
-        }
-        case OPT_OVERLOAD:
-          return 'overload-refused';
-        default:
-          break; // RFC 2132 §2: options we do not know are skipped by their length
-      }
-      i = v + n;
-    }
-    if (this.mType === 0) return 'not-dhcp';
-    return null;
-  }
-
   /** The message in rx parsed cleanly: does it answer us, now? */
   private accept(now: number): DhcpDropReason | null {
-    const b = this.rx, t = this.mType;
+    const r = this.reply, t = r.type;
     if (t !== DHCPOFFER && t !== DHCPACK && t !== DHCPNAK) return 'bad-message-type';
-    if (read32(b, OFF_XID) !== this.xid) return 'wrong-xid';
-    if (!bytesEqual(b, OFF_CHADDR, this.iface.mac, 0, 6)) return 'wrong-chaddr';
+    if (r.xid !== this.xid) return 'wrong-xid';
+    if (!r.chaddrIs(this.iface.mac)) return 'wrong-chaddr';
     const state = this.current;
     if (state === 'selecting') return t === DHCPOFFER ? this.onOffer(now) : 'unexpected';
     if (state !== 'requesting' && state !== 'renewing' && state !== 'rebinding') return 'unexpected';
     if (t === DHCPOFFER) return 'unexpected';
-    if (this.mServer === 0) return 'no-server-id';
+    if (r.serverId === 0) return 'no-server-id';
     // REQUESTING and RENEWING talk to one server; REBINDING takes an answer from any (§4.4.5).
-    if (state !== 'rebinding' && this.mServer !== this.server) return 'wrong-server';
+    if (state !== 'rebinding' && r.serverId !== this.server) return 'wrong-server';
     return t === DHCPACK ? this.onAck(now) : this.onNak(now);
   }
 
   private onOffer(now: number): DhcpDropReason | null {
-    const yiaddr = read32(this.rx, OFF_YIADDR);
-    if (this.mServer === 0) return 'no-server-id';
+    const r = this.reply, yiaddr = r.yiaddr;
+    if (r.serverId === 0) return 'no-server-id';
     if (!usable(yiaddr)) return 'bad-address';
     this.counters.received.offer++;
     this.offered = yiaddr;
-    this.server = this.mServer;
+    this.server = r.serverId;
     // RFC 2131 §4.4.1: DHCPREQUEST with the server identifier and the requested address.
     this.tries = 0;
     this.requestAt = now;
@@ -523,21 +396,21 @@ export class DhcpClient implements PollParticipant {
   }
 
   private onAck(now: number): DhcpDropReason | null {
-    const yiaddr = read32(this.rx, OFF_YIADDR);
+    const r = this.reply, yiaddr = r.yiaddr;
     const want = this.current === 'requesting' ? this.offered : this.leased;
     if (yiaddr !== want) return 'bad-address';
-    if (this.mLease < 0) return 'no-lease-time';
-    const prefix = this.mHasMask ? maskToPrefix(this.mMask) : classfulPrefix(yiaddr);
+    if (r.lease < 0) return 'no-lease-time';
+    const prefix = r.hasMask ? maskToPrefix(r.mask) : classfulPrefix(yiaddr);
     if (prefix < 0) return 'bad-subnet-mask';
     this.counters.received.ack++;
-    this.server = this.mServer;
-    this.dnsList.set(this.mDns.subarray(0, this.mDnsCount));
-    this.dnsCount = this.mDnsCount;
-    this.setLease(this.mLease, this.mT1, this.mT2);
-    const changed = prefix !== this.prefix || this.mRouter !== this.gateway;
+    this.server = r.serverId;
+    this.dnsList.set(r.dns.subarray(0, r.dnsCount));
+    this.dnsCount = r.dnsCount;
+    this.setLease(r.lease, r.t1, r.t2);
+    const changed = prefix !== this.prefix || r.router !== this.gateway;
     this.prefix = prefix;
-    this.mask = this.mHasMask ? this.mMask : prefixToMask(prefix);
-    this.gateway = this.mRouter;
+    this.mask = r.hasMask ? r.mask : prefixToMask(prefix);
+    this.gateway = r.router;
     if (this.current === 'requesting') {
       this.enterProbing(now);
       return null;
@@ -553,7 +426,7 @@ export class DhcpClient implements PollParticipant {
   private onNak(now: number): DhcpDropReason | null {
     // RFC 2131 §4.4.1, §4.4.5: stop using the address, start over at INIT.
     this.counters.received.nak++;
-    this.log.log('info', 'dhcp-nak', { state: this.current, server: ipv4ToString(this.mServer) });
+    this.log.log('info', 'dhcp-nak', { state: this.current, server: ipv4ToString(this.reply.serverId) });
     this.restart(now, this.startDelay());
     return null;
   }
@@ -650,58 +523,25 @@ export class DhcpClient implements PollParticipant {
 
   /** Build one client message (RFC 2131 §4.4.1 Table 5) in the interface's buffer and send it. */
   private send(type: number, now: number): void {
-    const iface = this.iface, b = iface.tx, o = TX_IP_PAYLOAD + UDP_HEADER_LEN, state = this.current;
+    const iface = this.iface, b = iface.tx, m = this.out, state = this.current;
     const renewal = state === 'renewing' || state === 'rebinding';
-    // ciaddr is set only when we hold the address (RENEWING, REBINDING, RELEASE), and the server
-    // is then told to answer it by unicast; otherwise ask for a broadcast answer (§4.1).
-    const ciaddr = renewal || type === DHCPRELEASE ? this.leased : 0;
     const selecting = state === 'selecting' || state === 'requesting';
-    b.fill(0, o, o + OFF_OPTIONS);
-    b[o] = OP_BOOTREQUEST;
-    b[o + 1] = HTYPE_ETHERNET;
-    b[o + 2] = 6;
-    write32(b, o + OFF_XID, this.xid);
     // 'secs': seconds since the exchange began (Table 5); a REQUEST answering an OFFER MUST carry
     // the same value as the DISCOVER (§4.4.1).
     const secs = Math.min(0xffff, Math.floor((now - this.exchangeStart) / 1000));
     if (type === DHCPDISCOVER) this.discoverSecs = secs;
-    if (type === DHCPDISCOVER || type === DHCPREQUEST) write16(b, o + OFF_SECS, selecting ? this.discoverSecs : secs);
-    if (selecting && type !== DHCPDECLINE) write16(b, o + OFF_FLAGS, FLAG_BROADCAST);
-    write32(b, o + OFF_CIADDR, ciaddr);
-    b.set(iface.mac.subarray(0, 6), o + OFF_CHADDR);
-    write32(b, o + OFF_COOKIE, MAGIC_COOKIE);
-    let p = o + OFF_OPTIONS;
-    b[p++] = OPT_MESSAGE_TYPE;
-    b[p++] = 1;
-    b[p++] = type;
-    // RFC 2132 §9.14: client identifier = hardware type 1 + MAC.
-    b[p++] = OPT_CLIENT_ID;
-    b[p++] = 7;
-    b[p++] = HTYPE_ETHERNET;
-    b.set(iface.mac.subarray(0, 6), p);
-    p += 6;
-    if ((type === DHCPREQUEST && !renewal) || type === DHCPDECLINE) p = option32(b, p, OPT_REQUESTED_IP, this.offered);
-    // Server identifier: in REQUEST only when selecting (Table 5: MUST NOT when renewing).
-    if ((type === DHCPREQUEST && !renewal) || type === DHCPDECLINE || type === DHCPRELEASE) p = option32(b, p, OPT_SERVER_ID, this.server);
-    if (type === DHCPDISCOVER || type === DHCPREQUEST) {
-      b[p++] = OPT_MAX_SIZE; // RFC 2132 §9.10: the largest message we take, IP and UDP headers included
-      b[p++] = 2;
-      write16(b, p, Math.max(576, Math.min(0xffff, iface.mtu)));
-      p += 2;
-      b[p++] = OPT_PARAMETERS;
-      b[p++] = PARAMETER_LIST.length;
-      for (let i = 0; i < PARAMETER_LIST.length; i++) b[p++] = PARAMETER_LIST[i]!;
-      if (this.hostname.length > 0) {
-        b[p++] = OPT_HOSTNAME;
-        b[p++] = this.hostname.length;
-        b.set(this.hostname, p);
-        p += this.hostname.length;
-      }
-      if (this.config.requestedLeaseSeconds > 0) p = option32(b, p, OPT_LEASE_TIME, this.config.requestedLeaseSeconds);
-    }
-    b[p++] = OPT_END;
-    const len = Math.max(MIN_MESSAGE, p - o);
-    b.fill(0, p, o + len);
+    m.type = type;
+    m.renewal = renewal;
+    m.xid = this.xid;
+    m.secs = selecting ? this.discoverSecs : secs;
+    // ciaddr is set only when we hold the address (RENEWING, REBINDING, RELEASE), and the server
+    // is then told to answer it by unicast; otherwise ask for a broadcast answer (§4.1).
+    m.ciaddr = renewal || type === DHCPRELEASE ? this.leased : 0;
+    m.broadcast = selecting && type !== DHCPDECLINE;
+    m.requestedIp = this.offered;
+    m.serverId = this.server;
+    m.leaseSeconds = this.config.requestedLeaseSeconds;
+    const len = emitDhcpClientMessage(b, TX_IP_PAYLOAD + UDP_HEADER_LEN, m);
     // RFC 2131 §4.4.4: broadcast, except RELEASE and RENEWING requests, unicast to the server.
     const dst = type === DHCPRELEASE || state === 'renewing' ? this.server : IPV4_BROADCAST;
     emitUdp(b, TX_IP_PAYLOAD, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, len, iface.address, dst, iface.checksum);
@@ -741,13 +581,6 @@ export class DhcpClient implements PollParticipant {
   private startDelay(): number {
     return this.uniform(this.config.startDelayMinMs, this.config.startDelayMaxMs);
   }
-}
-
-function option32(b: Uint8Array, p: number, code: number, value: number): number {
-  b[p] = code;
-  b[p + 1] = 4;
-  write32(b, p + 2, value);
-  return p + 6;
 }
 
 /** An address a host may take: not 0/8, loopback, multicast, class E or broadcast (RFC 1122 §3.2.1.3). */

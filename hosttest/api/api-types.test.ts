@@ -36,7 +36,7 @@ describe('ECMA-419 shapes against @moddable/typings', () => {
   }, 60_000);
 
   it('fails when a member drifts (write renamed)', () => {
-    const errors = diagnostics((s) => s.replace('  write(value: number | BufferSource): void {', '  send(value: number | BufferSource): void {'));
+    const errors = diagnostics((s) => s.replace('  write(value: number | BufferSource): number {', '  send(value: number | BufferSource): number {'));
     expect(errors.join('\n')).toMatch(/write/);
   }, 60_000);
 

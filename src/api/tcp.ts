@@ -183,7 +183,8 @@ export default class TCP implements Deliverable {
 
   /**
    * format "buffer": read(byteLength?) returns an ArrayBuffer of that many bytes (all available
-   * when omitted); read(buffer) fills it from the start and returns the count. format "number":
+   * when omitted); read(buffer) fills the whole buffer, which must not be longer than what is
+   * available, and returns its length. format "number":
    * read() returns one byte. Asking for more than is available throws.
    */
   read(byteLength?: number): number | ArrayBuffer;
@@ -211,10 +212,11 @@ export default class TCP implements Deliverable {
     }
     const into = asBytes(arg);
     if (into === null) throw new TypeError('TCP: read() takes a byte count or a buffer');
-    const n = Math.min(into.length, available);
-    if (n > 0) c!.read(into, 0, n);
+    // As Moddable does: the buffer is filled exactly, so it must not be longer than what is there.
+    if (into.length === 0 || into.length > available) throw new RangeError(`TCP: ${into.length}-byte buffer, ${available} available`);
+    c!.read(into, 0, into.length);
     this.#afterRead();
-    return n;
+    return into.length;
   }
 
   #afterRead(): void {
@@ -226,8 +228,11 @@ export default class TCP implements Deliverable {
     }
   }
 
-  /** Queue bytes (or one byte, in format "number"). Throws before the connection is up or without room. */
-  write(value: number | BufferSource): void {
+  /**
+   * Queue bytes (or one byte, in format "number"). Throws before the connection is up or without
+   * room. Returns the room left, as Moddable's does.
+   */
+  write(value: number | BufferSource): number {
     this.#check();
     const c = this.#live();
     if (c === null || (c.state !== ESTABLISHED && c.state !== CLOSE_WAIT)) throw new Error('TCP: not connected');
@@ -243,6 +248,7 @@ export default class TCP implements Deliverable {
     }
     if (bytes.length > c.writable) throw new RangeError(`TCP: ${bytes.length} bytes to write, room for ${c.writable}`);
     c.write(bytes, 0, bytes.length);
+    return c.writable;
   }
 
   /** Close (FIN after queued data). Idempotent; any later call on the socket throws. */

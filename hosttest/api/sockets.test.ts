@@ -275,16 +275,15 @@ describe('UDP', () => {
 
 describe('stack figures (extension)', () => {
   it('reports connections by state, the SYN defence and the counters as one JSON-able object', async () => {
-    const { stackStats } = await import('../../src/api/stats');
+    const { synstackStats } = await import('../../app/synstack-stats');
     const { sim, a, b } = pair();
     server(b);
     new TCP({ stack: a, address: '192.0.2.2', port: 80 });
     sim.runFor(50);
-    const s = stackStats(b);
-    expect(s.address).toBe('192.0.2.2');
+    const s = synstackStats(b)();
     expect(s.connections.byState).toEqual({ ESTABLISHED: 1 });
-    expect(s.synDefence.mode).toBe('overflow');
-    expect(s.synDefence.counters.cacheHits).toBe(1);
+    expect(s.synCache.mode).toBe('overflow');
+    expect(s.synDefence.cacheHits).toBe(1);
     expect(s.tcp.segmentsIn).toBeGreaterThan(0);
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });

@@ -7,13 +7,30 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 
-/** command → Debian package, per group. */
+/**
+ * command → Debian package, per group. A name of the form `python3:module` is a Python module of
+ * Debian's /usr/bin/python3 (checked by importing it), not a command.
+ */
 const GROUPS = {
-  test: { tshark: 'tshark', gcc: 'gcc' },
+  test: {
+    tshark: 'tshark', gcc: 'gcc',
+    // hosttest/linux: the TAP bridge, the namespace's tools, the Linux peers.
+    socat: 'socat', ip: 'iproute2', ss: 'iproute2', ping: 'iputils-ping', curl: 'curl', dnsmasq: 'dnsmasq-base',
+    hping3: 'hping3', tcpdump: 'tcpdump', setpriv: 'util-linux', python3: 'python3', 'python3:scapy': 'python3-scapy',
+  },
   bench: { gcc: 'gcc' },
 };
 
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const has = (name) => {
+  if (name.startsWith('python3:')) {
+    const module = name.slice('python3:'.length);
+    for (const py of ['/usr/bin/python3', 'python3']) {
+      if (spawnSync(py, ['-c', `import ${module}`], { stdio: 'ignore', timeout: 60_000 }).status === 0) return true;
+    }
+    return false;
+  }
+  return spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+};
 
 const groups = process.argv.slice(2).length ? process.argv.slice(2) : ['test'];
 const wanted = new Map();

@@ -351,3 +351,18 @@ describe('regressions found by the impairment runs', () => {
     expect(c.readable).toBe(10);
   });
 });
+
+describe('duplicate ACKs with SACK (RFC 6675 §2)', () => {
+  it('counts SACK-bearing duplicate ACKs even when the receiver grows its window meanwhile', () => {
+    const e = establishedWith({ sackOk: true }, { sendBuffer: 64 * 1024 });
+    const { p, c, snd } = e;
+    const mss = 1460;
+    c.write(pattern(6 * mss));
+    p.take();
+    for (let i = 0; i < 3; i++) {
+      p.send({ flags: 'A', seq: 1001, ack: snd, win: 60_000 + i * 1000, sack: [[snd + mss, snd + (2 + i) * mss]] });
+    }
+    p.expect({ seq: snd, len: mss });
+    expect(c.inRecovery).toBe(true);
+  });
+});

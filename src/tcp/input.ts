@@ -295,10 +295,11 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
         return false;
       }
     }
-  } else if (ack === c.sndUna && seg.payloadLength === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) &&
-      window === c.sndWnd && window > 0 && c.sndUna !== c.sndMax) {
-    // RFC 5681 §2 duplicate ACK: nothing new, same window, data outstanding. (Answers to window
-    // probes, with a zero window, are not loss signals.)
+  } else if (ack === c.sndUna && seg.payloadLength === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && window > 0 &&
+      c.sndUna !== c.sndMax && (window === c.sndWnd || (c.sackOk && seg.options.sackCount > 0))) {
+    // RFC 5681 §2 duplicate ACK: nothing new, same window, data outstanding; with SACK, RFC 6675 §2
+    // counts an ACK carrying SACK information even if the window moved (receivers grow it while
+    // they SACK). Answers to window probes, with a zero window, are not loss signals.
     c.dupAcksIn++;
     ctx.counters.dupAcks++;
     if (ccDupAck(c, config.congestionControl, now)) {

@@ -22,6 +22,8 @@ getting in. Time is simulated; by default one simulated second is shown per real
   --mode M        SYN defence: overflow (default), cache, cookies
   --seed N        simulation seed (default 1); the same seed gives the same run
   --fast          do not wait for real time between seconds
+  --tap           instead: put synstack behind a TAP device in a new network namespace (root) and
+                  serve the status page to the Linux kernel there; prints the curl to try
   --pcap FILE     write every frame on the LAN to FILE (Wireshark / tshark read it)
   --json          end with one line of JSON with the summary
   --help          this text
@@ -48,10 +50,7 @@ function main(): Promise<number> | number {
     console.log(HELP);
     return 0;
   }
-  if (v.tap) {
-    console.error('--tap (synstack behind a TAP device in a network namespace) is not available yet.');
-    return 2;
-  }
+  if (v.tap) return runTap(Number(v.duration), v.json === true);
   const flood = Number(v.flood), duration = Number(v.duration), loss = Number(v.loss);
   const clients = Number(v.clients), rate = Number(v.rate), seed = Number(v.seed);
   const mode = v.mode as 'overflow' | 'cache' | 'cookies';
@@ -133,6 +132,36 @@ function main(): Promise<number> | number {
     };
     setTimeout(tick, 1000);
   });
+}
+
+/**
+ * `--tap`: synstack on a real Linux peer. A network namespace with a TAP device (10.77.0.1) is
+ * bridged to synstack (10.77.0.2) by socat; the status server answers curl from the namespace.
+ * Everything is removed on exit, Ctrl-C included (hosttest/linux/netns.ts cleanup).
+ */
+async function runTap(durationS: number, json: boolean): Promise<number> {
+  const { linuxSupport, cleanupAll } = await import('./linux/netns');
+  const { linuxWorld, serveStatus, SYNSTACK_ADDRESS } = await import('./linux/world');
+  const support = linuxSupport(['ip', 'socat']);
+  if (!support.ok) {
+    console.error(`--tap needs root, /dev/net/tun, iproute2 and socat: ${support.reason}`);
+    return 2;
+  }
+  const w = await linuxWorld();
+  try {
+    const server = serveStatus(w);
+    console.log(`synstack is at ${SYNSTACK_ADDRESS} behind ${w.bridge.tapName} in namespace ${w.ns.name}. Try:`);
+    console.log(`  ip netns exec ${w.ns.name} curl -s http://${SYNSTACK_ADDRESS}/stats.json`);
+    console.log(`(running for ${durationS} s; Ctrl-C stops it and removes the namespace)`);
+    await new Promise((resolve) => setTimeout(resolve, durationS * 1000));
+    const served = server.stats;
+    if (json) console.log(JSON.stringify({ tap: true, namespace: w.ns.name, duration_s: durationS, http: served }));
+    else console.log(`served ${JSON.stringify(served)}`);
+    return 0;
+  } finally {
+    w.destroy();
+    cleanupAll();
+  }
 }
 
 const interrupted = (): void => {

@@ -343,3 +343,18 @@ describe('TIME-WAIT', () => {
     expect(p.tcp.activeConnections).toBe(0);
   });
 });
+
+describe('TIME-WAIT: segments without ACK', () => {
+  it('drops an in-window segment whose ACK bit is off, silently (RFC 9293 §3.10.7.4 fifth check)', () => {
+    const e = established();
+    e.c.close();
+    e.p.take();
+    e.p.send({ flags: 'FA', seq: 1001, ack: e.snd + 1 });
+    e.p.take();
+    e.p.send({ flags: 'F', seq: 1003 });
+    e.p.expectNone();
+    // An old one (left of the window) is still answered with an ACK.
+    e.p.send({ flags: 'F', seq: 900 });
+    e.p.expect({ flags: 'A', ack: 1002 });
+  });
+});

@@ -311,3 +311,26 @@ describe('visibility', () => {
     expect(p.tcp.activeConnections).toBe(0);
   });
 });
+
+describe('RSTs for cached entries (RFC 5961 §3.2 in SYN-RECEIVED)', () => {
+  it('challenges an in-window RST that is not at IRS + 1, keeping the entry', () => {
+    const { p, cache } = server();
+    p.send({ flags: 'S', seq: 1000 });
+    const sa = p.expect({ flags: 'SA' });
+    p.send({ flags: 'R', seq: 1500 });
+    p.expect({ flags: 'A', seq: sa.seq + 1, ack: 1001 });
+    expect(cache.count).toBe(1);
+    p.send({ flags: 'R', seq: 900_000 }); // outside the window: silence
+    p.expectNone();
+    expect(cache.count).toBe(1);
+  });
+
+  it('removes the entry on any in-window RST in RFC 793 mode (insecure_rst)', () => {
+    const { p, cache } = server({}, { rfc5961Rst: false });
+    p.send({ flags: 'S', seq: 1000 });
+    p.take();
+    p.send({ flags: 'R', seq: 1500 });
+    p.expectNone();
+    expect(cache.count).toBe(0);
+  });
+});

@@ -41,6 +41,8 @@ export interface SynCacheOwner extends TcpContext {
   /** A SYN-ACK from no connection block, with the options a SYN cache entry or cookie implies. */
   sendSynAck(localIp: number, localPort: number, remoteIp: number, remotePort: number, iss: number, irs: number,
     mss: number, windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number): void;
+  /** A challenge ACK (RFC 5961 §3.2) from no connection block, under the stack-wide limit. */
+  challengeBare(localIp: number, localPort: number, remoteIp: number, remotePort: number, seq: number, ack: number, now: number): void;
   /** A connection block in ESTABLISHED from a completed handshake, queued on the listener; null when no block is free. */
   openEstablished(l: Listener, localIp: number, localPort: number, remoteIp: number, remotePort: number,
     iss: number, irs: number, mss: number, windowScale: number, sackOk: boolean, tsOk: boolean, tsRecent: number,
@@ -198,7 +200,7 @@ export class SynCache implements HalfOpenPolicy {
   segment(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
     const f = seg.flags;
     this.tick(now);
-    if (f & TCP_RST) return this.rst(seg, ip);
+    if (f & TCP_RST) return this.rst(seg, ip, now);
     if (f & TCP_SYN) {
       if (f & TCP_ACK) {
         // A SYN-ACK to a listener: RFC 9293 §3.10.7.2 second check, answered with RST.
@@ -349,15 +351,26 @@ export class SynCache implements HalfOpenPolicy {
     this.owner.resetFor(seg, ip, now);
   }
 
-  /** An RST for a cached tuple removes the entry when its sequence number is exactly IRS + 1. */
-  private rst(seg: TcpSegment, ip: Ipv4Packet): void {
+  /**
+   * An RST for a cached tuple (RFC 9293 §3.10.7.4 in SYN-RECEIVED): at exactly IRS + 1 it removes
+   * the entry; elsewhere in the window it gets a challenge ACK (RFC 5961 §3.2) or, in RFC 793
+   * mode, removes it too; outside the window it is dropped.
+   */
+  private rst(seg: TcpSegment, ip: Ipv4Packet, now: number): void {
     const ports = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
     const b = this.bucketOf(ip.dst, seg.dstPort, ip.src, seg.srcPort);
     const e = this.find(b, ip.src, ports);
-    if (e !== NONE && seg.seq === seqAdd(this.irs[e]!, 1)) {
+    if (e === NONE) return this.owner.drop('listen-rst');
+    const rcvNxt = seqAdd(this.irs[e]!, 1);
+    const window = Math.min(this.owner.config.receiveBuffer, 0xffff);
+    if (seg.seq !== rcvNxt && !seqInRange(seg.seq, rcvNxt, seqAdd(rcvNxt, window))) return this.owner.drop('rst-out-of-window');
+    if (seg.seq === rcvNxt || !this.owner.config.rfc5961Rst) {
       this.counters.resetsRemoved++;
       this.remove(b, e);
-    } else this.owner.drop('listen-rst');
+      return;
+    }
+    this.owner.drop('rst-challenged');
+    this.owner.challengeBare(ip.dst, seg.dstPort, ip.src, seg.srcPort, seqAdd(this.iss[e]!, 1), rcvNxt, now);
   }
 
   /** An ICMP error quoting our SYN-ACK (RFC 5927: with our ISS) removes the entry. */

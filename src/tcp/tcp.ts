@@ -12,7 +12,7 @@ import { TX_IP_PAYLOAD } from '../iface/ip-layer';
 import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED } from '../wire/icmp';
 import { IP_PROTO_TCP, type Ipv4Packet, ipv4ToString } from '../wire/ipv4';
 import { read32 } from '../wire/bytes';
-import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from '../wire/seq';
+import { seqAdd, seqDiff, seqGeq, seqGt, seqInRange, seqLeq } from '../wire/seq';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptions, TcpSegment, emitTcp, writeTcpOptions } from '../wire/tcp';
 import { type TcpConfig, type TcpCounters, type TcpDropReason, defaultTcpConfig, newTcpCounters } from './config';
 import { Connection, type ConnectionHandler, type ConnectionOwner } from './connection';
@@ -344,7 +344,13 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
       tw.remove(e);
       return false;
     }
-    const ackOnly = seg.segmentLength === 0 && seg.seq === tw.rcvNxt[e];
+    const rcvNxt = tw.rcvNxt[e]!;
+    if (!(f & TCP_ACK) && seqInRange(seg.seq, rcvNxt, seqAdd(rcvNxt, tw.window[e]! + 1))) {
+      // Acceptable but without ACK: RFC 9293 §3.10.7.4 fifth check drops it silently.
+      this.drop('time-wait-segment');
+      return true;
+    }
+    const ackOnly = seg.segmentLength === 0 && seg.seq === rcvNxt;
     if (f & TCP_FIN && seqAdd(seg.seq, seg.segmentLength) === tw.rcvNxt[e]) {
       // The peer's FIN again: our ACK was lost. ACK it and restart 2 MSL (RFC 9293 §3.10.7.4 eighth).
       tw.arm(e, now + 2 * this.config.mslMs);
@@ -487,23 +493,36 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   }
 
   challengeAck(c: Connection, now: number): void {
-    const config = this.config;
     if (now - c.challengeWindowStart >= 1000) {
       c.challengeWindowStart = now;
       c.challengeCount = 0;
     }
-    if (now - this.challengeWindowStart >= 1000) {
-      this.challengeWindowStart = now;
-      this.challengeCount = 0;
-    }
-    if (c.challengeCount >= config.challengeAcksPerConnection || this.challengeCount >= config.challengeAcksPerSecond) {
+    if (c.challengeCount >= this.config.challengeAcksPerConnection || !this.challengeAllowed(now)) {
       this.counters.challengeAcksLimited++;
       return;
     }
     c.challengeCount++;
+    c.ackNow = true;
+  }
+
+  challengeBare(localIp: number, localPort: number, remoteIp: number, remotePort: number, seq: number, ack: number, now: number): void {
+    if (!this.challengeAllowed(now)) {
+      this.counters.challengeAcksLimited++;
+      return;
+    }
+    this.sendBare(localIp, localPort, remoteIp, remotePort, seq, ack, TCP_ACK, Math.min(this.config.receiveBuffer, 0xffff), now);
+  }
+
+  /** The stack-wide challenge ACK budget (RFC 5961 §7); counts the ACK when allowed. */
+  private challengeAllowed(now: number): boolean {
+    if (now - this.challengeWindowStart >= 1000) {
+      this.challengeWindowStart = now;
+      this.challengeCount = 0;
+    }
+    if (this.challengeCount >= this.config.challengeAcksPerSecond) return false;
     this.challengeCount++;
     this.counters.challengeAcks++;
-    c.ackNow = true;
+    return true;
   }
 
   notifyReadable(c: Connection): void {

@@ -60,7 +60,7 @@ export default class TCP implements Deliverable {
   #onReadable: ((this: TCP, bytes: number) => void) | undefined;
   #onWritable: ((this: TCP, bytes: number) => void) | undefined;
   #onError: ((this: TCP) => void) | undefined;
-  /** ECMA-419 `target`: any value the application wants to keep with the socket. */
+  /** ECMA-419 `target`, a value of the application's own kept with the socket. */
   target: unknown;
 
   constructor(options: TcpOptions) {

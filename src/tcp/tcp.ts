@@ -34,7 +34,7 @@ import {
   type TcpState, isSynchronized,
 } from './state';
 
-/** Configuration as given to `new Tcp`: any field may be left out, `synDefence` fields too. */
+/** Configuration as given to `new Tcp`, where every field (and every `synDefence` field) may be left out. */
 export type TcpConfigInput = Partial<Omit<TcpConfig, 'synDefence'>> & { synDefence?: Partial<SynDefenceConfig> };
 
 export interface TcpInit {

@@ -17,6 +17,8 @@ const GROUPS = {
     // hosttest/linux: the TAP bridge, the namespace's tools, the Linux peers.
     socat: 'socat', ip: 'iproute2', ss: 'iproute2', ping: 'iputils-ping', curl: 'curl', dnsmasq: 'dnsmasq-base',
     hping3: 'hping3', tcpdump: 'tcpdump', setpriv: 'util-linux', python3: 'python3', 'python3:scapy': 'python3-scapy',
+    // hosttest/firmware: helgrind for the ring's thread test.
+    valgrind: 'valgrind',
   },
   bench: { gcc: 'gcc' },
 };

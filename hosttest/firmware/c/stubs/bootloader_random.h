@@ -1,0 +1,4 @@
+/* Stand-in: ESP-IDF bootloader_random.h. */
+#pragma once
+void bootloader_random_enable(void);
+void bootloader_random_disable(void);

@@ -107,9 +107,9 @@ export class Interface implements Driven, IpLayer {
   readonly clock: Clock | null;
   private readonly device: Device;
   private readonly log: Log;
-  private readonly transports: (Transport | null)[] = new Array<Transport | null>(256).fill(null);
-  /** The registered transports again, as a short list for poll and nextDeadline. */
+  /** Registered transports (TCP, perhaps one more) and their protocol numbers: a short list, not a 256-entry table. */
   private readonly transportList: Transport[] = [];
+  private readonly transportProtocols: number[] = [];
   private readonly participants: PollParticipant[] = [];
   private readonly eth = new EthernetFrame();
   private readonly arpPacket = new ArpPacket();
@@ -133,7 +133,7 @@ export class Interface implements Driven, IpLayer {
     this.arp = new ArpCache({ ...defaultArpConfig, ...config.arp }, this.tx.length);
     this.reassembly = new Reassembler({ ...defaultReassemblyConfig, ...config.reassembly });
     this.udp = new UdpLayer({ ...defaultUdpConfig, ...config.udp }, this, config.entropy);
-    this.icmp = new IcmpLayer({ ...defaultIcmpConfig, ...config.icmp }, this, this.udp, (p) => this.transports[p] ?? null);
+    this.icmp = new IcmpLayer({ ...defaultIcmpConfig, ...config.icmp }, this, this.udp, (p) => this.transport(p));
     const seed = new Uint8Array(2);
     config.entropy.fill(seed);
     this.ident = (seed[0]! << 8) | seed[1]!;
@@ -157,10 +157,19 @@ export class Interface implements Driven, IpLayer {
   }
 
   registerTransport(protocol: number, transport: Transport): void {
-    const old = this.transports[protocol];
-    if (old) this.transportList.splice(this.transportList.indexOf(old), 1);
-    this.transports[protocol] = transport;
+    const i = this.transportProtocols.indexOf(protocol);
+    if (i >= 0) {
+      this.transportList.splice(i, 1);
+      this.transportProtocols.splice(i, 1);
+    }
     this.transportList.push(transport);
+    this.transportProtocols.push(protocol);
+  }
+
+  /** The transport registered for `protocol`, or null. */
+  private transport(protocol: number): Transport | null {
+    for (let i = 0; i < this.transportProtocols.length; i++) if (this.transportProtocols[i] === protocol) return this.transportList[i]!;
+    return null;
   }
 
   /** Poll `p` from now on (once, however often it is added). */
@@ -289,8 +298,8 @@ export class Interface implements Driven, IpLayer {
       if (r === 'udp-no-socket' && !broadcast) this.icmp.sendError(ICMP_DEST_UNREACHABLE, UNREACH_PORT, 0, ip, now);
       return r;
     }
-    const t = this.transports[proto];
-    if (t !== null && t !== undefined) return broadcast ? 'ipv4-not-for-us' : t.input(ip, now);
+    const t = this.transport(proto);
+    if (t !== null) return broadcast ? 'ipv4-not-for-us' : t.input(ip, now);
     if (!broadcast) this.icmp.sendError(ICMP_DEST_UNREACHABLE, UNREACH_PROTOCOL, 0, ip, now);
     return 'ipv4-unknown-protocol';
   }

@@ -11,6 +11,7 @@ import {
   MAX_SACK_BLOCKS, TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptions, emitTcp, writeTcpOptions,
 } from '../wire/tcp';
 import { ccRestartAfterIdle } from './congestion';
+import type { TcpConfig } from './config';
 import type { Connection } from './connection';
 import type { TcpContext } from './context';
 import { clampRto, rttStart } from './rtt';
@@ -48,16 +49,10 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
   const o = options;
   o.reset();
   if (flags & TCP_SYN) {
-    const offering = c.state === SYN_SENT;
-    o.mss = c.rcvMss;
     // RFC 7323 §2.2, §3.2 and RFC 2018 §2: offer in a SYN; in a SYN-ACK only what the peer offered.
-    if (config.windowScale >= 0 && (offering || c.peerOfferedScale)) o.windowScale = c.rcvScale;
-    if (config.timestamps && (offering || c.tsOk)) {
-      o.hasTimestamps = true;
-      o.tsVal = now >>> 0;
-      o.tsEcr = offering ? 0 : c.tsRecent;
-    }
-    o.sackPermitted = config.sack && (offering || c.sackOk);
+    const offering = c.state === SYN_SENT;
+    synOptions(o, config, c.rcvMss, c.rcvScale, offering || c.peerOfferedScale, offering || c.tsOk,
+      offering || c.sackOk, offering ? 0 : c.tsRecent, now);
   } else if (!(flags & TCP_RST)) {
     if (c.tsOk) {
       o.hasTimestamps = true;
@@ -90,6 +85,26 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
   ctx.counters.bytesOut += dataLength;
   if (flags & TCP_RST) ctx.counters.resetsOut++;
   return r === 'sent' || r === 'queued';
+}
+
+/**
+ * Fill `o` with the options of our SYN or SYN-ACK (RFC 9293 §3.7.1 MSS; RFC 7323 window scale and
+ * timestamps; RFC 2018 SACK-permitted), each only if configured and if `scale`/`ts`/`sack` say so
+ * (in a SYN-ACK: only what the peer offered). Shared by connection blocks and the SYN cache.
+ */
+export function synOptions(
+  o: TcpOptions, config: TcpConfig, rcvMss: number, rcvScale: number, scale: boolean, ts: boolean, sack: boolean,
+  tsEcr: number, now: number,
+): void {
+  o.reset();
+  o.mss = rcvMss;
+  if (config.windowScale >= 0 && scale) o.windowScale = rcvScale;
+  if (config.timestamps && ts) {
+    o.hasTimestamps = true;
+    o.tsVal = now >>> 0;
+    o.tsEcr = tsEcr;
+  }
+  o.sackPermitted = config.sack && sack;
 }
 
 /** (Re)send our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) and arm the retransmission timer. */

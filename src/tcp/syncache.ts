@@ -40,7 +40,7 @@ export interface SynCacheOwner extends TcpContext {
   resetFor(seg: TcpSegment, ip: Ipv4Packet, now: number): void;
   /** A SYN-ACK from no connection block, with the options a SYN cache entry or cookie implies. */
   sendSynAck(localIp: number, localPort: number, remoteIp: number, remotePort: number, iss: number, irs: number,
-    mss: number, windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number): void;
+    windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number): void;
   /** A challenge ACK (RFC 5961 §3.2) from no connection block, under the stack-wide limit. */
   challengeBare(localIp: number, localPort: number, remoteIp: number, remotePort: number, seq: number, ack: number, now: number): void;
   /** A connection block in ESTABLISHED from a completed handshake, queued on the listener; null when no block is free. */
@@ -102,7 +102,6 @@ export class SynCache implements HalfOpenPolicy {
   private readonly ringIrs: Uint32Array;
   private readonly ringTs: Uint32Array;
   private readonly ringDeadline: Uint32Array;
-  private readonly ringMss: Uint16Array;
   private readonly ringFlags: Uint8Array;
   private readonly ringRtx: Uint8Array;
   private readonly ringListener: Uint8Array;
@@ -159,7 +158,6 @@ export class SynCache implements HalfOpenPolicy {
     this.ringIrs = new Uint32Array(r);
     this.ringTs = new Uint32Array(r);
     this.ringDeadline = new Uint32Array(r);
-    this.ringMss = new Uint16Array(r);
     this.ringFlags = new Uint8Array(r);
     this.ringRtx = new Uint8Array(r);
     this.ringListener = new Uint8Array(r);
@@ -173,7 +171,7 @@ export class SynCache implements HalfOpenPolicy {
   get totalBytes(): number {
     const entries = this.remoteIp.length * this.perEntryBytes;
     const buckets = this.heads.byteLength + this.bucketCount.byteLength;
-    const ring = this.ringRemoteIp.length * (4 * 6 + 2 + 3);
+    const ring = this.ringRemoteIp.length * (4 * 6 + 3);
     return entries + buckets + this.quota.byteLength + this.sourceBits.byteLength * 2 + ring;
   }
 
@@ -418,7 +416,7 @@ export class SynCache implements HalfOpenPolicy {
     this.counters.cookiesSent++;
     l.stats.cookiesSent++;
     this.counters.synAcksSent++;
-    this.owner.sendSynAck(ip.dst, seg.dstPort, ip.src, seg.srcPort, iss, seg.seq, mss, ws, sack, tsOk, o.tsVal, now);
+    this.owner.sendSynAck(ip.dst, seg.dstPort, ip.src, seg.srcPort, iss, seg.seq, ws, sack, tsOk, o.tsVal, now);
     const size = this.ringRemoteIp.length;
     if (size === 0) return;
     // Remember it, overwriting the oldest, so a lost SYN-ACK or final ACK is not a stall.
@@ -430,7 +428,6 @@ export class SynCache implements HalfOpenPolicy {
     this.ringIss[r] = iss;
     this.ringIrs[r] = seg.seq;
     this.ringTs[r] = tsOk ? o.tsVal : 0;
-    this.ringMss[r] = mss;
     this.ringFlags[r] = (ws >= 0 ? FLAG_WS_OFFERED | Math.min(ws, 14) : 0) | (sack ? FLAG_SACK : 0) | (tsOk ? FLAG_TS : 0) | 0x80;
     this.ringRtx[r] = 0;
     this.ringListener[r] = l.index;
@@ -488,7 +485,7 @@ export class SynCache implements HalfOpenPolicy {
         this.counters.synAcksRetransmitted++;
         this.counters.synAcksSent++;
         this.owner.sendSynAck(local, p >>> 16, this.ringRemoteIp[r]!, p & 0xffff, this.ringIss[r]!, this.ringIrs[r]!,
-          this.ringMss[r]!, fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0,
+          fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0,
           this.ringTs[r]!, now);
         this.ringDeadline[r] = (now + this.owner.config.initialRtoMs * 2 ** this.ringRtx[r]!) >>> 0;
       }
@@ -536,7 +533,7 @@ export class SynCache implements HalfOpenPolicy {
   private sendEntrySynAck(e: number, localIp: number, now: number): void {
     const fl = this.flags[e]!, p = this.ports[e]!;
     this.counters.synAcksSent++;
-    this.owner.sendSynAck(localIp, p >>> 16, this.remoteIp[e]!, p & 0xffff, this.iss[e]!, this.irs[e]!, this.mss[e]!,
+    this.owner.sendSynAck(localIp, p >>> 16, this.remoteIp[e]!, p & 0xffff, this.iss[e]!, this.irs[e]!,
       fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0, this.tsRecent[e]!, now);
     const at = now + this.owner.config.initialRtoMs * 2 ** this.rtx[e]!;
     this.deadline[e] = at >>> 0;

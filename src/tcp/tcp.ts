@@ -21,7 +21,7 @@ import { segmentArrives, takeSynOptions } from './input';
 import { EphemeralPorts } from './ports';
 import { IsnGenerator, TupleHasher } from './isn';
 import { BlockPerSyn, type HalfOpenPolicy, Listener, type ListenerHandler, type ListenerOwner } from './listener';
-import { output, sendReset, sendSyn } from './output';
+import { output, sendReset, sendSyn, synOptions } from './output';
 import { connectionDeadline, connectionTimers } from './timers';
 import { TupleIndex } from './table';
 import { TimeWaitTable } from './timewait';
@@ -627,25 +627,13 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
 
   sendSynAck(
     localIp: number, localPort: number, remoteIp: number, remotePort: number, iss: number, irs: number,
-    mss: number, windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number,
+    windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number,
   ): void {
-    void mss; // the peer's MSS shapes what we send later, not the SYN-ACK
     const o = this.synAckOptions;
-    o.reset();
-    o.mss = this.ip.maxPayload - 20;
-    if (windowScale >= 0 && this.config.windowScale >= 0) o.windowScale = this.ourScale();
-    o.sackPermitted = sackOk && this.config.sack;
-    if (tsOk && this.config.timestamps) {
-      o.hasTimestamps = true;
-      o.tsVal = now >>> 0;
-      o.tsEcr = tsEcr;
-    }
-    const ip = this.ip, at = TX_IP_PAYLOAD;
-    const optLen = writeTcpOptions(ip.tx, at + 20, o);
-    const window = Math.min(this.config.receiveBuffer, 0xffff);
-    emitTcp(ip.tx, at, localPort, remotePort, iss, seqAdd(irs, 1), TCP_SYN | TCP_ACK, window, 0, optLen, 0, localIp, remoteIp, ip.checksum);
-    ip.sendIpv4(remoteIp, IP_PROTO_TCP, 20 + optLen, now, true);
-    this.counters.segmentsOut++;
+    synOptions(o, this.config, this.ip.maxPayload - 20, this.ourScale(), windowScale >= 0, tsOk, sackOk, tsEcr, now);
+    const optLen = writeTcpOptions(this.ip.tx, TX_IP_PAYLOAD + 20, o);
+    this.sendBare(localIp, localPort, remoteIp, remotePort, iss, seqAdd(irs, 1), TCP_SYN | TCP_ACK,
+      Math.min(this.config.receiveBuffer, 0xffff), now, optLen);
   }
 
   private readonly synAckOptions = new TcpOptions();
@@ -732,10 +720,14 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   }
 
   /** A segment from no connection block (RST replies, TIME-WAIT ACKs). */
-  private sendBare(localIp: number, localPort: number, remoteIp: number, remotePort: number, seq: number, ack: number, flags: number, window: number, now: number): void {
+  /** A segment from no connection block; `optionsLength` bytes of options are already in place. */
+  private sendBare(
+    localIp: number, localPort: number, remoteIp: number, remotePort: number, seq: number, ack: number, flags: number,
+    window: number, now: number, optionsLength = 0,
+  ): void {
     const ip = this.ip;
-    emitTcp(ip.tx, TX_IP_PAYLOAD, localPort, remotePort, seq, ack, flags, window, 0, 0, 0, localIp, remoteIp, ip.checksum);
-    ip.sendIpv4(remoteIp, IP_PROTO_TCP, 20, now, true);
+    emitTcp(ip.tx, TX_IP_PAYLOAD, localPort, remotePort, seq, ack, flags, window, 0, optionsLength, 0, localIp, remoteIp, ip.checksum);
+    ip.sendIpv4(remoteIp, IP_PROTO_TCP, 20 + optionsLength, now, true);
     this.counters.segmentsOut++;
     if (flags & TCP_RST) this.counters.resetsOut++;
   }

@@ -288,12 +288,13 @@ export class Netns {
   }
 
   /**
-   * A new namespace `synstk-<8 hex>` with loopback up, IPv6 off (no router solicitations or DAD
-   * noise on the TAP), forwarding off, and no route but the ones its own links add: nothing sent
-   * inside it can leave.
+   * A new namespace `<prefix>-<8 hex>` (default `synstk-`) with loopback up, IPv6 off (no router
+   * solicitations or DAD noise on the TAP), forwarding off, and no route but the ones its own links
+   * add: nothing sent inside it can leave. A caller with its own prefix (the linux benchmark's
+   * `sbl`) is told apart from the tests' namespaces in `ip netns list`.
    */
-  static create(): Netns {
-    const name = `synstk-${randomBytes(4).toString('hex')}`;
+  static create(prefix = 'synstk'): Netns {
+    const name = `${prefix}-${randomBytes(4).toString('hex')}`;
     must(['ip', 'netns', 'add', name]);
     const ns = new Netns(name);
     try {

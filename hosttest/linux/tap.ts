@@ -70,6 +70,8 @@ export interface TapBridgeOptions {
   mac?: Uint8Array;
   mtu?: number;
   impairment?: Impairment | null;
+  /** The TAP device's name is this plus 8 hex digits (default `synstk`; at most 7 characters). */
+  namePrefix?: string;
 }
 
 /** A random locally administered, unicast MAC (02:xx:...). */
@@ -186,7 +188,9 @@ export class TapBridge implements Device {
     this.mac = o.mac ?? randomMac();
     this.mtu = o.mtu ?? 1500;
     this.kernelAddress = o.kernelAddress ?? '10.77.0.1';
-    this.tapName = `synstk${randomBytes(4).toString('hex')}`; // 14 characters (IFNAMSIZ is 16)
+    const prefix = o.namePrefix ?? 'synstk';
+    if (prefix.length > 7) throw new RangeError('TapBridge: namePrefix is at most 7 characters (IFNAMSIZ is 16)');
+    this.tapName = `${prefix}${randomBytes(4).toString('hex')}`; // at most 15 characters
     this.unregister = onCleanup(() => this.shutdown());
   }
 
@@ -238,6 +242,11 @@ export class TapBridge implements Device {
     this.ns.must(['ip', 'link', 'set', 'dev', this.tapName, 'up']);
     const show = this.ns.must(['ip', '-o', 'link', 'show', 'dev', this.tapName]);
     this.tapMac = /link\/ether ([0-9a-f:]{17})/.exec(show)?.[1] ?? '';
+  }
+
+  /** The pid of the socat that carries the frames (for CPU accounting), while it runs. */
+  get socatPid(): number | undefined {
+    return this.socat?.running ? this.socat.pid : undefined;
   }
 
   /** Change (or remove, with null) the impairment; a frame held for reordering is released. */

@@ -33,6 +33,7 @@
 //                                      receive path in its context)
 //   kernel_peer_cpu_s_per_gb_{send,recv}   bulk.py's CPU (the kernel's TCP work done in its calls)
 //   veth_cpu_s_per_gb                  both bulk.py processes over the veth pair, per 10^9 bytes
+//   veth_no_offload_cpu_s_per_gb       the same with the offloads off
 //   machine_busy_{send,recv}           fraction of the whole machine's CPU busy during synstack's
 //                                      transfers (1 = every core busy: the pipeline competed for CPU)
 //   tap_ceiling_to_kernel_*, tap_ceiling_to_node_*   the TAP path alone, no TCP at either end
@@ -41,9 +42,23 @@
 //                                      those frames, payload_mbps = the TCP payload (1448 B) those
 //                                      frames could carry; node_us_per_frame and socat_us_per_frame
 //                                      are each process's CPU per frame carried
+//   tap_ceiling_to_kernel_udp_drops    frames socat's full UDP buffer dropped (Node waits on
+//                                      socat's queue, so few)
+//   tap_ceiling_to_node_tap_drops      frames the TAP's queue dropped (the generator outruns socat)
+//   tap_ceiling_machine_busy           as machine_busy, during the ceilings
+//   cpu_share_{send,recv}              CPU seconds ÷ wall seconds of Node, socat and bulk.py (1 = a core)
 //   synstack_us_per_frame_{send,recv}  Node's CPU per frame synstack sent or received
+//   frames_{send,recv}                 frames synstack sent and received in one transfer (data, ACKs)
+//   retransmits_send                   synstack's retransmissions in one transfer (it is the sender)
+//   udp_drops_at_socat_send            frames towards the kernel lost at socat's full UDP buffer
+//   udp_drops_at_node_recv             frames towards synstack lost at Node's full UDP buffer
+//   bytes_received_{send,recv}         payload the receiver got (less than bytes_per_transfer when
+//                                      the seconds limit came first)
 //   limit_{send,recv}                  a sentence: which share of the CPU is whose, and how close
 //                                      to the TAP path's own ceiling synstack came
+//   load_average_{start,end}, cores    how busy the machine was: other work competes for the cores
+//   bytes_per_transfer, seconds_limit, rounds, buffer_bytes, verified_bytes, tap_ceiling_seconds,
+//   node, elapsed_s                    the run's settings and how long it took
 // Needs root, /dev/net/tun, socat, ip, ethtool, python3. Without them it prints why, writes
 // {"skipped": reason} and exits 0: no figure is made up.
 

@@ -17,9 +17,9 @@ import { lastJson, sleep } from '../../linux/world.js';
 
 const FRAME_BYTES = 1514;
 /** Frames sent per turn of Node's event loop (then socat and the UDP socket get to run). */
-const BATCH = 32;
+const BATCH = 16;
 /** Node waits while socat's receive queue holds more than this (bytes): it offers what socat takes. */
-const SOCAT_QUEUE_HIGH = 96 * 1024;
+const SOCAT_QUEUE_HIGH = 160 * 1024;
 
 export interface CeilingResult {
   /** Frames that reached the far end per second, and the same as Mbit/s of 1514-byte frames. */

@@ -1,14 +1,18 @@
 // The TAP path's own ceiling, with no TCP at either end: how many full-size frames per second the
 // bridge (Node's UDP socket, socat, the TAP device) carries in each direction when nothing but
-// counting happens at the far end. A synstack transfer cannot beat these (its data frames take
-// one direction, its ACKs the other), so they tell how much of its time is the path's.
+// counting happens at the far end. Under the same load a synstack transfer could not beat these
+// (its data frames take one direction, its ACKs the other), so they tell how much of its time is
+// the path's. On a shared machine the load changes from second to second, so a ceiling measured
+// for one second next to a transfer is a rough bound, not an exact one.
 //
 //   to Node     bulk.py `frames` in the namespace writes 1514-byte frames (EtherType 0x88B5) onto
-//               the TAP as fast as it can; socat reads them and sends each as a UDP datagram; the
-//               bridge's onFrame only counts them (the stack sees none).
+//               the TAP as fast as it can, at the lowest priority (nice 19) so that it does not
+//               take the CPU from socat and Node; socat reads them and sends each as a UDP
+//               datagram; the bridge's onFrame only counts them (the stack sees none).
 //   to kernel   Node sends 1514-byte frames through the bridge's send (the same copy and UDP send
 //               synstack's frames take), to a MAC that is not the TAP's (so the kernel drops them
-//               right after counting: no reply); counted by the TAP's rx_packets.
+//               right after counting: no reply); counted by the TAP's rx_packets. Node holds back
+//               while socat's receive queue is nearly full (read from /proc per batch).
 
 import { cpuSecondsOf, deviceCounters, deviceDelta, machineBusy, machineJiffies, udpDropsOf, udpQueuesOf } from './proc.js';
 import { BULK_PY, PYTHON, type SynstackEnd } from './ends.js';

@@ -27,6 +27,8 @@
 //   synstack_js_cpu_s_per_gb_{send,recv}   of which time inside Stack.input/poll: synstack's core,
 //                                      its socket API, the benchmark's callbacks, and the JS half of
 //                                      handing a frame to the bridge
+//   synstack_js_bound_mbps_{send,recv} derived, not measured: 8000 ÷ synstack_js_cpu_s_per_gb, the
+//                                      goodput one core would give if the path cost nothing
 //   node_io_cpu_s_per_gb_{send,recv}   the rest of Node's CPU: UDP sends (Node's dgram does the
 //                                      syscall after the stack returns) and receives, event loop, GC
 //   socat_cpu_s_per_gb_{send,recv}     socat's CPU (its writes into the TAP also run the kernel's
@@ -253,6 +255,8 @@ export async function run(args: string[]): Promise<void> {
     linux_synstack_cpu_s_per_gb_recv: r.nodeCpuPerGb,
     synstack_js_cpu_s_per_gb_send: s.jsCpuPerGb,
     synstack_js_cpu_s_per_gb_recv: r.jsCpuPerGb,
+    synstack_js_bound_mbps_send: round(8000 / s.jsCpuPerGb, 0),
+    synstack_js_bound_mbps_recv: round(8000 / r.jsCpuPerGb, 0),
     node_io_cpu_s_per_gb_send: s.ioCpuPerGb,
     node_io_cpu_s_per_gb_recv: r.ioCpuPerGb,
     socat_cpu_s_per_gb_send: s.socatCpuPerGb,
@@ -310,7 +314,7 @@ export async function run(args: string[]): Promise<void> {
     ['kernel → kernel (veth)', `${vethMbps} Mbit/s  (×${result.veth_over_synstack_to_kernel} / ×${result.veth_over_kernel_to_synstack} synstack's)`],
     ['  offloads off', vethFlatMbps !== null ? `${vethFlatMbps} Mbit/s` : `not measured (${noOffloadSkipped})`],
     ['synstack CPU per GB', `${pooledCpu} s  (send ${s.nodeCpuPerGb}, receive ${r.nodeCpuPerGb}; Node process, user + system)`],
-    ['  of which synstack JS', `send ${s.jsCpuPerGb} s, receive ${r.jsCpuPerGb} s`],
+    ['  of which synstack JS', `send ${s.jsCpuPerGb} s, receive ${r.jsCpuPerGb} s  (alone on one core: ${result.synstack_js_bound_mbps_send} / ${result.synstack_js_bound_mbps_recv} Mbit/s, derived)`],
     ['  of which Node I/O etc.', `send ${s.ioCpuPerGb} s, receive ${r.ioCpuPerGb} s`],
     ['socat CPU per GB', `send ${s.socatCpuPerGb} s, receive ${r.socatCpuPerGb} s`],
     ['kernel peer CPU per GB', `send ${s.peerCpuPerGb} s, receive ${r.peerCpuPerGb} s  (veth, both ends: ${result.veth_cpu_s_per_gb} s)`],

@@ -1,0 +1,154 @@
+// One run of the XS benchmark scenario (hosttest/xs/scenarios/bench-xs.ts) in a fresh xsnap-worker,
+// optionally under valgrind's callgrind, and what it yields: the scenario's result, xsnap's meter,
+// the instruction count of the whole process with each C function's own share, and the live heap
+// (an XS heap snapshot, as hosttest/firmware/xsnap.ts reads it).
+//
+// Callgrind is put in front of the worker by a small shell script given to XsnapSession as the
+// worker binary: the script execs valgrind, which execs the worker with the same arguments and
+// the same inherited pipes (fds 3 and 4, the netstring protocol), so nothing else changes.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { XsnapSession, type XsHeapFigures, type XsMeter } from '../../firmware/xsnap';
+import { bundleForXs, repoRoot } from '../../firmware/bundle';
+import type { BenchArgs, BenchResult } from '../../xs/scenarios/bench-xs';
+
+export const WORK_DIR = path.join(repoRoot, 'out/bench/xs-work');
+
+export interface XsRun {
+  result: BenchResult;
+  meter: XsMeter;
+  /** Callgrind: instructions executed by the whole process, and each function's self cost. */
+  instructions?: number;
+  selfByFunction?: Map<string, number>;
+  /** Callgrind with keepParts: each dump (at every Math.sinh call, then at exit), in order. */
+  parts?: Array<{ total: number; selfByFunction: Map<string, number> }>;
+  heap?: XsHeapFigures;
+}
+
+let bundled: Promise<string> | null = null;
+
+/** The scenario bundled for XS (once per process). */
+export function benchBundle(): Promise<string> {
+  bundled ??= bundleForXs("import './hosttest/xs/scenarios/bench-xs';").then((b) => b.code);
+  return bundled;
+}
+
+/** Is valgrind with callgrind usable here? null when it is, else why not. */
+export function callgrindMissing(): string | null {
+  const r = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return `valgrind not found (${r.error?.message ?? `exit ${r.status}`}); apt-get install valgrind`;
+  return null;
+}
+
+let runCounter = 0;
+
+
+/**
+ * Run the scenario with `args` in a new machine of `worker`. With `callgrind`, count instructions;
+ * with `heap`, snapshot the heap after the scenario reported.
+ */
+export async function runBench(worker: string, args: BenchArgs, opts: { callgrind?: boolean; heap?: boolean; keepParts?: boolean } = {}): Promise<XsRun> {
+  const code = await benchBundle();
+  mkdirSync(WORK_DIR, { recursive: true });
+  const id = `${process.pid}-${runCounter++}`;
+  const outFile = path.join(WORK_DIR, `callgrind-${id}.out`);
+  const logFile = path.join(WORK_DIR, `callgrind-${id}.log`);
+  let bin = worker;
+  if (opts.callgrind) {
+    bin = path.join(WORK_DIR, `callgrind-${id}.sh`);
+    writeFileSync(bin, [
+      '#!/bin/sh',
+      `exec valgrind --tool=callgrind --callgrind-out-file='${outFile}' --dump-before=fx_Math_sinh --log-file='${logFile}' '${worker}' "$@"`,
+      '',
+    ].join('\n'));
+    chmodSync(bin, 0o755);
+  }
+  let result: BenchResult | undefined;
+  const problems: string[] = [];
+  const session = new XsnapSession((text) => {
+    const m = JSON.parse(text) as { t: string; value?: unknown; message?: string; stack?: string };
+    if (m.t === 'args') return JSON.stringify(args);
+    if (m.t === 'result') result = m.value as BenchResult;
+    else if (m.t === 'error') problems.push(m.stack ?? m.message ?? 'error');
+    return '';
+  }, bin);
+  try {
+    const meter = await session.eval(code);
+    if (problems.length > 0 || result === undefined) {
+      throw new Error(`bench scenario ${JSON.stringify(args)} failed: ${problems.join('\n') || 'no result'}`);
+    }
+    const run: XsRun = { result, meter };
+    if (opts.heap) run.heap = await session.heap(path.join(WORK_DIR, `heap-${id}.xss`));
+    await closeSession(session);
+    if (opts.callgrind) {
+      const parts = readParts(outFile);
+      run.instructions = parts.reduce((sum, p) => sum + p.total, 0);
+      run.selfByFunction = new Map();
+      for (const p of parts) for (const [fn, v] of p.selfByFunction) run.selfByFunction.set(fn, (run.selfByFunction.get(fn) ?? 0) + v);
+      if (opts.keepParts) run.parts = parts;
+    }
+    return run;
+  } finally {
+    await closeSession(session);
+    for (const f of readdirSync(WORK_DIR)) if (f.startsWith(`callgrind-${id}.`) || f.startsWith(`heap-${id}.`)) rmSync(path.join(WORK_DIR, f), { force: true });
+  }
+}
+
+/** Close and wait for the worker to exit (valgrind writes its output at exit). */
+async function closeSession(session: XsnapSession): Promise<void> {
+  await session.close();
+}
+
+/** The files callgrind wrote for one run (out.1, out.2, ... then out itself, at exit), parsed in order. */
+function readParts(outFile: string): Array<{ total: number; selfByFunction: Map<string, number> }> {
+  const dir = path.dirname(outFile), base = path.basename(outFile);
+  const numbered = readdirSync(dir)
+    .filter((f) => f.startsWith(base + '.'))
+    .map((f) => Number(f.slice(base.length + 1)))
+    .filter((k) => Number.isInteger(k))
+    .sort((x, y) => x - y);
+  return [...numbered.map((k) => `${outFile}.${k}`), outFile].map((f) => parseCallgrind(readFileSync(f, 'utf8')));
+}
+
+/**
+ * Read a callgrind output file (format: valgrind's docs, "Callgrind Format Specification"): the
+ * total, and the self cost of each function (cost lines under `fn=`, not the inclusive cost line
+ * that follows each `calls=`). Names may be compressed as "(id) name", later "(id)".
+ */
+export function parseCallgrind(text: string): { total: number; selfByFunction: Map<string, number> } {
+  const names = new Map<string, string>();
+  const selfByFunction = new Map<string, number>();
+  let fn = '';
+  let total = -1;
+  let skipNext = false;
+  const name = (spec: string): string => {
+    const m = /^\((\d+)\)(?:\s+(.*))?$/.exec(spec.trim());
+    if (m === null) return spec.trim();
+    if (m[2] !== undefined) names.set(m[1]!, m[2]);
+    return names.get(m[1]!) ?? spec.trim();
+  };
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const c = line.charCodeAt(0);
+    if ((c >= 48 && c <= 57) || c === 43 || c === 45 || c === 42) {
+      if (skipNext) {
+        skipNext = false;
+        continue;
+      }
+      const parts = line.split(' ');
+      const cost = parts.length > 1 ? Number(parts[1]) : 0;
+      selfByFunction.set(fn, (selfByFunction.get(fn) ?? 0) + cost);
+      continue;
+    }
+    // Callgrind marks recursion levels as name'2, name'3...: one function for us.
+    if (line.startsWith('fn=')) fn = name(line.slice(3)).replace(/'\d+$/, '');
+    else if (line.startsWith('cfn=') || line.startsWith('cfi=') || line.startsWith('cfl=')) {
+      if (line.startsWith('cfn=')) name(line.slice(4));
+    } else if (line.startsWith('calls=')) skipNext = true;
+    else if (line.startsWith('summary:') || line.startsWith('totals:')) total = Number(line.split(':')[1]!.trim());
+  }
+  if (total < 0) throw new Error('callgrind output without a summary line');
+  return { total, selfByFunction };
+}

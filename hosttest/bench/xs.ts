@@ -22,7 +22,8 @@
 //                                    application reading it, and the ACK out, all TypeScript
 //   xs_instr_per_segment_no_checksum the same with Accelerators.checksum given a stand-in that
 //                                    returns 0xffff without reading bytes (for the ESP32's native
-//                                    checksum; the C loop itself, ~1 k instructions, not counted)
+//                                    checksum; the C work itself is not in it, and is measured
+//                                    apart: native_c below)
 //   xs_instr_per_segment_accelerated checksum and mac (HalfSipHash) both on stand-ins, as the
 //                                    firmware runs with its native accelerators
 //   xs_instr_per_syn_cache / _cookie a spoofed SYN in, a SYN-ACK out, listener in `cache` mode (the
@@ -37,6 +38,10 @@
 //                                    ack = one pure ACK built and sent (checksum stand-in);
 //                                    tcp_input_and_rest = segment_no_checksum minus the four above
 //                                    (TCP's state machine, demux, counters, callbacks, poll).
+//   native_c                         the firmware's C checksum (1460 bytes) and HalfSipHash (12
+//                                    bytes) under callgrind, instructions per call, for the
+//                                    stand-ins' share (hosttest/bench/xs/native-cost.c)
+//   xs_bytecodes                     xsnap's meter over the same phases: XS bytecodes executed
 //   xs_c_functions_per_segment       callgrind's self cost per C function of XS, per segment of the
 //                                    no-checksum path (differences of the same phases), top 10,
 //                                    and grouped (interpreter, property lookup, typed arrays, GC...).
@@ -60,7 +65,7 @@ import { ensureXsnap32 } from '../firmware/xsnap32';
 import { xsnapWorkerPath } from '../xs/runner';
 import type { BenchKind } from '../xs/scenarios/bench-xs';
 import { type ConfigRun, measureConfig, measureHeap, type PerUnit, subtract } from './xs/measure';
-import { callgrindMissing } from './xs/xs-run';
+import { callgrindMissing, measureNativeCost, nameOf } from './xs/xs-run';
 import { pad, round } from './report';
 
 /** Issue 10's targets. */
@@ -123,6 +128,7 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     () => measureConfig(worker, 'syn-cookies-accelerated', { setup: 'syn', mode: 'cookies', accel: both, synFill: q ? 4 : 64 }, [['syn', syn], ['syn-driver', syn]]),
   ];
   const runs = await pool(jobs, 2);
+  const native = measureNativeCost();
   const by = new Map(runs.map((r) => [r.name, r]));
   const k = (config: string, kind: BenchKind): PerUnit => {
     const u = by.get(config)?.kinds.get(kind);
@@ -162,13 +168,16 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   if (problems.length > 0) throw new Error(`the benchmark did not do its work:\n${problems.join('\n')}`);
 
   // Where XS spends the no-checksum segment's instructions, by C function and by group.
-  const fnTop = sortedEntries(segCs.byFunction).slice(0, 10).map(([fn, v]) => ({ function: fn, instructions: Math.round(v), share: round(v / segCs.value, 3) }));
+  const top10 = (u: PerUnit) => sortedEntries(u.byFunction).slice(0, 10)
+    .map(([fn, v]) => ({ function: nameOf(worker, fn), instructions: Math.round(v), share: round(v / u.value, 3) }));
+  const fnTop = top10(segCs);
   const groups = new Map<string, number>();
   for (const [fn, v] of segCs.byFunction) groups.set(costGroup(fn), (groups.get(costGroup(fn)) ?? 0) + v);
   // The same without the ring copy (the ring micro-phase taken off function by function): the
   // per-segment path the connection block's layout affects.
   const noRing = subtract(segCs, microOf('typescript', 'ring'));
-  const fnTopNoRing = sortedEntries(noRing.byFunction).slice(0, 10).map(([fn, v]) => ({ function: fn, instructions: Math.round(v), share: round(v / noRing.value, 3) }));
+  const fnTopNoRing = top10(noRing);
+  const fnTopCookie = top10(synCookieAcc);
   const groupsNoRing = new Map<string, number>();
   for (const [fn, v] of noRing.byFunction) groupsNoRing.set(costGroup(fn), (groupsNoRing.get(costGroup(fn)) ?? 0) + v);
 
@@ -225,6 +234,20 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     xs_c_functions_per_segment_without_ring: fnTopNoRing,
     xs_cost_groups_per_segment_without_ring: Object.fromEntries(sortedEntries(groupsNoRing).map(([g, v]) => [g, r0(v)])),
     xs_instr_per_ring_byte: round(layers.ring / (2 * 1460), 1),
+    xs_c_functions_per_syn_cookie_accelerated: fnTopCookie,
+    native_c: { compiler: native.compiler, checksum_1460_bytes: r0(native.checksum1460), halfsiphash_12_bytes: r0(native.halfsiphash12) },
+    // xsnap's meter: about one unit per XS bytecode executed.
+    xs_bytecodes: {
+      per_segment: r0(segTs.meter),
+      per_segment_no_checksum: r0(segCs.meter),
+      per_segment_accelerated: r0(segAll.meter),
+      per_syn_cache: r0(synCache.meter),
+      per_syn_cookie: r0(synCookie.meter),
+      per_syn_cookie_accelerated: r0(synCookieAcc.meter),
+      ring_per_segment: r0(microOf('typescript', 'ring').meter),
+      instructions_per_bytecode_segment: round(segTs.value / segTs.meter, 1),
+      instructions_per_bytecode_without_ring: round(noRing.value / noRing.meter, 1),
+    },
     stability: {
       // The same figures from the other pair (n, 2n), and the relative spread.
       segment: { check: r0(segTs.check), spread: round(segTs.spread, 4) },
@@ -258,8 +281,10 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     ['segment 1460 B in + ACK, all TypeScript', `${n(segTs.value)} instr  (check ${n(segTs.check)})`],
     ['  checksum on the accelerator', `${n(segCs.value)} instr  (check ${n(segCs.check)})`],
     ['  checksum + MAC on accelerators', `${n(segAll.value)} instr  (target <= ${n(TARGETS.segmentAccelerated)}: ${result.targets.met.segment ? 'met' : 'NOT met'})`],
+    [`native C the stand-ins replace (${native.compiler})`, `checksum 1460 B ${n(native.checksum1460)} instr, HalfSipHash 12 B ${n(native.halfsiphash12)} instr`],
     ['SYN -> SYN-ACK, cache mode (full, evicting)', `${n(synCache.value)} instr  (accelerated ${n(synCacheAcc.value)})`],
     ['SYN -> SYN-ACK, cookie mode', `${n(synCookie.value)} instr  (accelerated ${n(synCookieAcc.value)}; target <= ${n(TARGETS.synCookie)}: ${result.targets.met.syn_cookie ? 'met' : 'NOT met'})`],
+    ['XS bytecodes (xsnap meter) per segment', `${n(segTs.meter)}  (${round(segTs.value / segTs.meter, 1)} instr each; without the ring copy ${n(noRing.meter)} at ${round(noRing.value / noRing.meter, 1)})`],
     ['per segment by layer (sums to the first line)', ''],
     ...Object.entries(layers).map(([name, v]): [string, string] => [`  ${name}`, `${n(v)}  (${(100 * v / segTs.value).toFixed(1)} %)`]),
     ['  ring copy per byte moved (in + out)', `${round(layers.ring / (2 * 1460), 1)} instr`],
@@ -271,6 +296,8 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     ...fnTopNoRing.map((f): [string, string] => [`  ${f.function}`, `${n(f.instructions)}  (${(100 * f.share).toFixed(1)} %)`]),
     ['  grouped', ''],
     ...sortedEntries(groupsNoRing).map(([g, v]): [string, string] => [`    ${g}`, `${n(v)}  (${(100 * v / noRing.value).toFixed(1)} %)`]),
+    [`SYN in cookie mode, accelerated (${n(synCookieAcc.value)} instr), top 10`, ''],
+    ...fnTopCookie.map((f): [string, string] => [`  ${f.function}`, `${n(f.instructions)}  (${(100 * f.share).toFixed(1)} %)`]),
     ['XS heap per established connection, rings excluded', `${n(perConn)} B  (check ${n(perConnCheck)}; target <= ${TARGETS.connectionBytes}: ${result.targets.met.connection ? 'met' : 'NOT met'})`],
     ['  its two 2 KiB rings', `${n(rings)} B`],
     ['  with 2 KiB rings, measured together', `${n(perConnTotal)} B`],

@@ -20,7 +20,11 @@ export interface PerUnit {
   check: number;
   /** |value - check| / value. */
   spread: number;
+  /** XS meter units (about one per bytecode) per unit, from the (2n, 4n) pair. */
+  meter: number;
   n: number;
+  /** The three phases' instruction counts (n, 2n, 4n units). */
+  phaseInstructions: number[];
   /** Per C function, self instructions per unit from the (2n, 4n) pair. */
   byFunction: Map<string, number>;
   phases: PhaseResult[];
@@ -41,8 +45,8 @@ export async function measureConfig(
   const started = Date.now();
   const run: XsRun = await runBench(worker, { ...args, phases }, { callgrind: true, keepParts: true });
   const parts = run.parts!;
-  // parts[0]: start-up and setup; parts[i + 1]: phase i; the last file: what follows the last marker.
-  if (parts.length !== phases.length + 2) throw new Error(`${name}: ${parts.length} callgrind parts for ${phases.length} phases`);
+  // parts[0]: start-up and setup; parts[i + 1]: phase i; then (at exit) what follows the last marker.
+  if (parts.length < phases.length + 1) throw new Error(`${name}: ${parts.length} callgrind parts for ${phases.length} phases`);
   const result = run.result as BenchResult;
   const out = new Map<BenchKind, PerUnit>();
   kinds.forEach(([kind, n], k) => {
@@ -54,7 +58,12 @@ export async function measureConfig(
       const d = ((p4.selfByFunction.get(fn) ?? 0) - (p2.selfByFunction.get(fn) ?? 0)) / (2 * n);
       if (d !== 0) byFunction.set(fn, d);
     }
-    out.set(kind, { value, check, spread: Math.abs(value - check) / Math.abs(value), n, byFunction, phases: result.phases.slice(3 * k, 3 * k + 3) });
+    const ph = result.phases.slice(3 * k, 3 * k + 3);
+    const meter = (ph[2]!.meter - ph[1]!.meter) / (2 * n);
+    out.set(kind, {
+      value, check, spread: Math.abs(value - check) / Math.abs(value), meter, n, byFunction, phases: ph,
+      phaseInstructions: [p1.total, p2.total, p4.total],
+    });
   });
   return { name, kinds: out, setupInstructions: parts[0]!.total, wallMs: Date.now() - started };
 }
@@ -64,7 +73,10 @@ export function subtract(a: PerUnit, b: PerUnit): PerUnit {
   const byFunction = new Map(a.byFunction);
   for (const [fn, v] of b.byFunction) byFunction.set(fn, (byFunction.get(fn) ?? 0) - v);
   const value = a.value - b.value, check = a.check - b.check;
-  return { value, check, spread: Math.abs(value - check) / Math.abs(value), n: a.n, byFunction, phases: a.phases };
+  return {
+    value, check, spread: Math.abs(value - check) / Math.abs(value), meter: a.meter - b.meter, n: a.n, byFunction,
+    phases: a.phases, phaseInstructions: a.phaseInstructions.map((x, i) => x - b.phaseInstructions[i]!),
+  };
 }
 
 /** Slots x 16 + chunk bytes: the ESP32's figure (from a 32-bit XS; an upper bound from a 64-bit one). */

@@ -8,7 +8,7 @@
 // the same inherited pipes (fds 3 and 4, the netstring protocol), so nothing else changes.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { XsnapSession, type XsHeapFigures, type XsMeter } from '../../firmware/xsnap';
 import { bundleForXs, repoRoot } from '../../firmware/bundle';
@@ -109,7 +109,10 @@ function readParts(outFile: string): Array<{ total: number; selfByFunction: Map<
     .map((f) => Number(f.slice(base.length + 1)))
     .filter((k) => Number.isInteger(k))
     .sort((x, y) => x - y);
-  return [...numbered.map((k) => `${outFile}.${k}`), outFile].map((f) => parseCallgrind(readFileSync(f, 'utf8')));
+  // The last file is written at exit; a worker killed on close (slow exit) leaves none, and only
+  // the numbered dumps carry the phases.
+  const files = [...numbered.map((k) => `${outFile}.${k}`), ...(existsSync(outFile) ? [outFile] : [])];
+  return files.map((f) => parseCallgrind(readFileSync(f, 'utf8')));
 }
 
 /**
@@ -119,16 +122,19 @@ function readParts(outFile: string): Array<{ total: number; selfByFunction: Map<
  */
 export function parseCallgrind(text: string): { total: number; selfByFunction: Map<string, number> } {
   const names = new Map<string, string>();
+  const objects = new Map<string, string>();
   const selfByFunction = new Map<string, number>();
   let fn = '';
+  let ob = '';
   let total = -1;
   let skipNext = false;
-  const name = (spec: string): string => {
+  const compressed = (table: Map<string, string>, spec: string): string => {
     const m = /^\((\d+)\)(?:\s+(.*))?$/.exec(spec.trim());
     if (m === null) return spec.trim();
-    if (m[2] !== undefined) names.set(m[1]!, m[2]);
-    return names.get(m[1]!) ?? spec.trim();
+    if (m[2] !== undefined) table.set(m[1]!, m[2]);
+    return table.get(m[1]!) ?? spec.trim();
   };
+  const name = (spec: string): string => compressed(names, spec);
   for (const line of text.split('\n')) {
     if (line === '') continue;
     const c = line.charCodeAt(0);
@@ -143,7 +149,12 @@ export function parseCallgrind(text: string): { total: number; selfByFunction: M
       continue;
     }
     // Callgrind marks recursion levels as name'2, name'3...: one function for us.
-    if (line.startsWith('fn=')) fn = name(line.slice(3)).replace(/'\d+$/, '');
+    if (line.startsWith('fn=')) {
+      fn = name(line.slice(3)).replace(/'\d+$/, '');
+      // A function known only by its address: say in which object (the worker, libc...).
+      if (/^0x[0-9a-f]+$/i.test(fn)) fn += ` [${path.basename(ob)}]`;
+    } else if (line.startsWith('ob=')) ob = compressed(objects, line.slice(3));
+    else if (line.startsWith('cob=')) compressed(objects, line.slice(4));
     else if (line.startsWith('cfn=') || line.startsWith('cfi=') || line.startsWith('cfl=')) {
       if (line.startsWith('cfn=')) name(line.slice(4));
     } else if (line.startsWith('calls=')) skipNext = true;
@@ -151,4 +162,81 @@ export function parseCallgrind(text: string): { total: number; selfByFunction: M
   }
   if (total < 0) throw new Error('callgrind output without a summary line');
   return { total, selfByFunction };
+}
+
+const symbolTables = new Map<string, Array<[number, string]>>();
+
+/**
+ * A readable name for a function of the worker callgrind could only name by address ("0x00096ff0
+ * [xsnap-worker]": a static function whose symbol the build dropped): the address with the named
+ * function before it in the binary (`nm -n`), usually its neighbour in the same XS source file.
+ * Addresses in other objects (libc without symbols) stay as they are.
+ */
+export function nameOf(worker: string, fn: string): string {
+  const m = /^(0x[0-9a-f]+) \[(.*)\]$/i.exec(fn);
+  if (m === null || m[2] !== path.basename(worker)) return fn;
+  let table = symbolTables.get(worker);
+  if (table === undefined) {
+    const r = spawnSync('nm', ['-n', worker], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    table = (r.stdout ?? '').split('\n')
+      .map((line) => line.split(' '))
+      .filter((p) => p.length === 3 && /^[tT]$/.test(p[1]!) && !p[2]!.startsWith('.'))
+      .map((p): [number, string] => [parseInt(p[0]!, 16), p[2]!]);
+    symbolTables.set(worker, table);
+  }
+  const at = parseInt(m[1]!, 16);
+  let before = '';
+  for (const [addr, name] of table) {
+    if (addr > at) break;
+    before = name;
+  }
+  return before === '' ? fn : `${m[1]} (in the worker, after ${before})`;
+}
+
+export interface NativeCost {
+  compiler: string;
+  /** Instructions per call: checksum of 1460 bytes, HalfSipHash-2-4 of 12 bytes. */
+  checksum1460: number;
+  halfsiphash12: number;
+}
+
+/**
+ * The firmware's C accelerators (firmware/native/checksum.c, halfsiphash.c) under callgrind, in a
+ * small driver (native-cost.c): each function's self instructions divided by its calls. 32-bit
+ * (-m32) when gcc can, like the XS build the benchmark measures.
+ */
+export function measureNativeCost(): NativeCost {
+  mkdirSync(WORK_DIR, { recursive: true });
+  const exe = path.join(WORK_DIR, `native-cost-${process.pid}`);
+  const out = path.join(WORK_DIR, `native-cost-${process.pid}.out`);
+  const sources = [
+    path.join(repoRoot, 'hosttest/bench/xs/native-cost.c'),
+    path.join(repoRoot, 'firmware/native/checksum.c'),
+    path.join(repoRoot, 'firmware/native/halfsiphash.c'),
+  ];
+  let flags = ['-O2', '-m32'];
+  let cc = spawnSync('gcc', [...flags, '-o', exe, ...sources], { encoding: 'utf8' });
+  if (cc.status !== 0) {
+    flags = ['-O2'];
+    cc = spawnSync('gcc', [...flags, '-o', exe, ...sources], { encoding: 'utf8' });
+  }
+  if (cc.error || cc.status !== 0) throw new Error(`cannot compile native-cost.c: ${cc.stderr || String(cc.error)}`);
+  const iterations = 1000;
+  try {
+    const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, exe, String(iterations)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`native-cost under callgrind failed: ${r.stderr}`);
+    const self = parseCallgrind(readFileSync(out, 'utf8')).selfByFunction;
+    const per = (fn: string): number => {
+      const v = self.get(fn);
+      if (v === undefined) throw new Error(`callgrind saw no ${fn}`);
+      return v / iterations;
+    };
+    const version = spawnSync('gcc', ['-dumpfullversion'], { encoding: 'utf8' }).stdout.trim();
+    // HalfSipHash's rounds may be a separate (static) function or inlined; count both.
+    const rounds = [...self].filter(([fn]) => /^(rounds|absorb|le32)(\.|$)/.test(fn)).reduce((s, [, v]) => s + v, 0) / iterations;
+    return { compiler: `gcc ${version} ${flags.join(' ')}`, checksum1460: per('synstack_checksum'), halfsiphash12: per('synstack_halfsiphash24') + rounds };
+  } finally {
+    rmSync(exe, { force: true });
+    rmSync(out, { force: true });
+  }
 }

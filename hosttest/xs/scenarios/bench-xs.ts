@@ -1,8 +1,11 @@
 // The XS benchmark's scenario (hosttest/bench/xs.ts): one receiving synstack (Interface + Tcp, the
 // firmware's configuration: 8 connections with 2 KiB rings, a 128-entry SYN cache in 32 buckets of
-// at most 8) fed frames by the peer of hosttest/bench/xs/peer.ts inside the same XS machine, then
-// `n` units of one kind of work. The host runs it once per (kind, n) and takes differences, so
-// everything before the loop (XS start, the bundle, the stack, the handshake, the warm-up) cancels.
+// at most 8) fed frames by the peer of hosttest/bench/xs/peer.ts inside the same XS machine. After
+// the setup (`segment`: one connection established and warmed up; `syn`: a listener flooded until
+// its cache is full) it runs the phases it is given, each a loop of `n` units of one kind, with a
+// call to Math.sinh(0) before each phase and after the last: callgrind dumps its counts there
+// (--dump-before=fx_Math_sinh), and the host takes differences between phases of n, 2n and 4n
+// units, so everything else (XS start, the bundle, the setup, a phase's fixed cost) cancels.
 //
 // Kinds (each loop iteration is one unit; `now` advances 1 ms per unit):
 //   segment         a 1460-byte data segment in; the application reads it; the stack ACKs it.
@@ -15,8 +18,8 @@
 //   ring            1460 bytes copied into a 2 KiB ByteRing and read out into the application's buffer.
 //   ack             one pure ACK built and sent for the established connection (sendAck).
 //   loop            nothing: the cost of the loop itself, subtracted from the micro kinds.
-//   heap            no loop: `connections` connections established (and held by the application),
-//                   then `synFill` spoofed SYNs (filling the cache); the host then snapshots the heap.
+// The `heap` setup has no phases: `establish` connections established (and held by the
+// application), then `synFill` spoofed SYNs; the stack is kept alive and the host snapshots the heap.
 //
 // Accelerators (args.accel): 'checksum' replaces the RFC 1071 sum with a function that returns
 // 0xffff without reading the bytes (what every valid packet sums to, so verification passes; the
@@ -73,6 +76,8 @@ export interface PhaseResult {
   synAcks: number;
   cookies: number;
   evictions: number;
+  /** XS's meter over the phase (xsnap counts one per bytecode executed, a few ops count more); -1 without xsnap. */
+  meter: number;
 }
 
 export interface BenchResult {
@@ -182,9 +187,10 @@ function run(a: BenchArgs): BenchResult {
     before.evictions = s.evictions;
     bytesRead = 0;
   };
-  const counted = (kind: BenchKind, n: number): PhaseResult => {
+  const counted = (kind: BenchKind, n: number, meter: number): PhaseResult => {
     const s = tcp.synCache.counters;
     return {
+      meter,
       kind, n,
       framesOut: framesOut - before.frames,
       framesDropped: iface.counters.framesDropped - before.dropped,
@@ -296,11 +302,16 @@ function run(a: BenchArgs): BenchResult {
     // Warm up: the first segments after the handshake take paths the steady state does not.
     phase('segment', WARMUP_SEGMENTS);
   }
+  // xsnap-worker's meter: resetMeter(limit, index) returns the count so far and restarts it.
+  const xs = globalThis as unknown as { resetMeter?: (limit: number, index: number) => number; currentMeterLimit?: () => number };
+  const meter = (): number => (xs.resetMeter !== undefined && xs.currentMeterLimit !== undefined ? xs.resetMeter(xs.currentMeterLimit(), 0) : -1);
   for (const p of a.phases ?? []) {
     sinkMarker();
     counting();
+    meter();
     phase(p.kind, p.n);
-    result.phases.push(counted(p.kind, p.n));
+    const m = meter();
+    result.phases.push(counted(p.kind, p.n, m));
   }
   sinkMarker();
   result.established = held.length;

@@ -36,6 +36,7 @@ describe('bench xs', () => {
     expect(r.total).toBe(187);
     expect(r.selfByFunction.get('fxRunID')).toBe(157);
     expect(r.selfByFunction.get('fxOrdinaryGetProperty')).toBe(30);
+    expect(r.callsByFunction.get('fxOrdinaryGetProperty')).toBe(3);
   });
 
   (missing === null ? it : it.skip)(

@@ -42,6 +42,8 @@
 //                                    bytes) under callgrind, instructions per call, for the
 //                                    stand-ins' share (hosttest/bench/xs/native-cost.c)
 //   xs_bytecodes                     xsnap's meter over the same phases: XS bytecodes executed
+//   xs_instr_copy_1460               1460 bytes copied between Uint8Arrays in XS by an index loop
+//                                    (as ring.ts does) and by set(subarray(...)), for comparison
 //   xs_c_functions_per_segment       callgrind's self cost per C function of XS, per segment of the
 //                                    no-checksum path (differences of the same phases), top 10,
 //                                    and grouped (interpreter, property lookup, typed arrays, GC...).
@@ -119,7 +121,7 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   const cs = { checksum: true }, both = { checksum: true, mac: true };
   const jobs: Array<() => Promise<ConfigRun>> = [
     () => measureConfig(worker, 'typescript', { setup: 'segment' },
-      [...segmentKinds, ['parse', micro], ['lookup', micro], ['ring', seg], ['loop', micro]]),
+      [...segmentKinds, ['parse', micro], ['lookup', micro], ['ring', seg], ['loop', micro], ['copy-loop', seg], ['copy-set', micro]]),
     () => measureConfig(worker, 'checksum-accelerated', { setup: 'segment', accel: cs }, [...segmentKinds, ['ack', micro], ['loop', micro]]),
     () => measureConfig(worker, 'accelerated', { setup: 'segment', accel: both }, segmentKinds),
     () => measureConfig(worker, 'syn-cache', { setup: 'syn', mode: 'cache', synFill: q ? 130 : 256 }, [['syn', syn], ['syn-driver', syn]]),
@@ -168,14 +170,22 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   if (problems.length > 0) throw new Error(`the benchmark did not do its work:\n${problems.join('\n')}`);
 
   // Where XS spends the no-checksum segment's instructions, by C function and by group.
-  const top10 = (u: PerUnit) => sortedEntries(u.byFunction).slice(0, 10)
-    .map(([fn, v]) => ({ function: nameOf(worker, fn), instructions: Math.round(v), share: round(v / u.value, 3) }));
+  const top10 = (u: PerUnit) => sortedEntries(u.byFunction).slice(0, 10).map(([fn, v]) => {
+    const calls = u.callsByFunction.get(fn) ?? 0;
+    return {
+      function: nameOf(worker, fn), instructions: Math.round(v), share: round(v / u.value, 3),
+      // fxRunID is entered once per entry from C into JS (JS-to-JS calls stay inside it), so its
+      // calls are few and its self cost is all the bytecode dispatch and the work done inline.
+      calls: round(calls, 1), instructions_per_call: calls > 0 ? round(v / calls, 1) : null,
+    };
+  });
   const fnTop = top10(segCs);
   const groups = new Map<string, number>();
   for (const [fn, v] of segCs.byFunction) groups.set(costGroup(fn), (groups.get(costGroup(fn)) ?? 0) + v);
   // The same without the ring copy (the ring micro-phase taken off function by function): the
   // per-segment path the connection block's layout affects.
   const noRing = subtract(segCs, microOf('typescript', 'ring'));
+  const copyLoop = microOf('typescript', 'copy-loop'), copySet = microOf('typescript', 'copy-set');
   const fnTopNoRing = top10(noRing);
   const fnTopCookie = top10(synCookieAcc);
   const groupsNoRing = new Map<string, number>();
@@ -235,6 +245,8 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     xs_cost_groups_per_segment_without_ring: Object.fromEntries(sortedEntries(groupsNoRing).map(([g, v]) => [g, r0(v)])),
     xs_instr_per_ring_byte: round(layers.ring / (2 * 1460), 1),
     xs_c_functions_per_syn_cookie_accelerated: fnTopCookie,
+    // Copying one 1460-byte payload between two Uint8Arrays inside XS, two ways (not src/ code).
+    xs_instr_copy_1460: { index_loop: r0(copyLoop.value), set_subarray: r0(copySet.value) },
     native_c: { compiler: native.compiler, checksum_1460_bytes: r0(native.checksum1460), halfsiphash_12_bytes: r0(native.halfsiphash12) },
     // xsnap's meter: about one unit per XS bytecode executed.
     xs_bytecodes: {
@@ -276,6 +288,9 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   };
 
   const n = (x: number) => r0(x).toLocaleString('en-US');
+  const fnRow = (f: ReturnType<typeof top10>[number]): string =>
+    `${n(f.instructions)}  (${(100 * f.share).toFixed(1)} %)  ${n(f.calls)} calls` +
+    (f.instructions_per_call !== null ? `, ${f.instructions_per_call} each` : '');
   const rows: Array<[string, string]> = [
     ['engine', engine],
     ['segment 1460 B in + ACK, all TypeScript', `${n(segTs.value)} instr  (check ${n(segTs.check)})`],
@@ -288,16 +303,17 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     ['per segment by layer (sums to the first line)', ''],
     ...Object.entries(layers).map(([name, v]): [string, string] => [`  ${name}`, `${n(v)}  (${(100 * v / segTs.value).toFixed(1)} %)`]),
     ['  ring copy per byte moved (in + out)', `${round(layers.ring / (2 * 1460), 1)} instr`],
+    ['copy 1460 B in XS: index loop / set(subarray)', `${n(copyLoop.value)} / ${n(copySet.value)} instr`],
     ['XS C functions, per no-checksum segment (top 10)', ''],
-    ...fnTop.map((f): [string, string] => [`  ${f.function}`, `${n(f.instructions)}  (${(100 * f.share).toFixed(1)} %)`]),
+    ...fnTop.map((f): [string, string] => [`  ${f.function}`, fnRow(f)]),
     ['  grouped', ''],
     ...sortedEntries(groups).map(([g, v]): [string, string] => [`    ${g}`, `${n(v)}  (${(100 * v / segCs.value).toFixed(1)} %)`]),
     [`the same without the ring copy (${n(noRing.value)} instr), top 10`, ''],
-    ...fnTopNoRing.map((f): [string, string] => [`  ${f.function}`, `${n(f.instructions)}  (${(100 * f.share).toFixed(1)} %)`]),
+    ...fnTopNoRing.map((f): [string, string] => [`  ${f.function}`, fnRow(f)]),
     ['  grouped', ''],
     ...sortedEntries(groupsNoRing).map(([g, v]): [string, string] => [`    ${g}`, `${n(v)}  (${(100 * v / noRing.value).toFixed(1)} %)`]),
     [`SYN in cookie mode, accelerated (${n(synCookieAcc.value)} instr), top 10`, ''],
-    ...fnTopCookie.map((f): [string, string] => [`  ${f.function}`, `${n(f.instructions)}  (${(100 * f.share).toFixed(1)} %)`]),
+    ...fnTopCookie.map((f): [string, string] => [`  ${f.function}`, fnRow(f)]),
     ['XS heap per established connection, rings excluded', `${n(perConn)} B  (check ${n(perConnCheck)}; target <= ${TARGETS.connectionBytes}: ${result.targets.met.connection ? 'met' : 'NOT met'})`],
     ['  its two 2 KiB rings', `${n(rings)} B`],
     ['  with 2 KiB rings, measured together', `${n(perConnTotal)} B`],

@@ -27,6 +27,8 @@ export interface PerUnit {
   phaseInstructions: number[];
   /** Per C function, self instructions per unit from the (2n, 4n) pair. */
   byFunction: Map<string, number>;
+  /** Per C function, calls per unit from the same pair. */
+  callsByFunction: Map<string, number>;
   phases: PhaseResult[];
 }
 
@@ -53,15 +55,20 @@ export async function measureConfig(
     const p1 = parts[3 * k + 1]!, p2 = parts[3 * k + 2]!, p4 = parts[3 * k + 3]!;
     const value = (p4.total - p2.total) / (2 * n);
     const check = (p2.total - p1.total) / n;
-    const byFunction = new Map<string, number>();
-    for (const fn of new Set([...p4.selfByFunction.keys(), ...p2.selfByFunction.keys()])) {
-      const d = ((p4.selfByFunction.get(fn) ?? 0) - (p2.selfByFunction.get(fn) ?? 0)) / (2 * n);
-      if (d !== 0) byFunction.set(fn, d);
-    }
+    const perUnit = (a: Map<string, number>, b: Map<string, number>): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const fn of new Set([...a.keys(), ...b.keys()])) {
+        const d = ((a.get(fn) ?? 0) - (b.get(fn) ?? 0)) / (2 * n);
+        if (d !== 0) m.set(fn, d);
+      }
+      return m;
+    };
+    const byFunction = perUnit(p4.selfByFunction, p2.selfByFunction);
+    const callsByFunction = perUnit(p4.callsByFunction, p2.callsByFunction);
     const ph = result.phases.slice(3 * k, 3 * k + 3);
     const meter = (ph[2]!.meter - ph[1]!.meter) / (2 * n);
     out.set(kind, {
-      value, check, spread: Math.abs(value - check) / Math.abs(value), meter, n, byFunction, phases: ph,
+      value, check, spread: Math.abs(value - check) / Math.abs(value), meter, n, byFunction, callsByFunction, phases: ph,
       phaseInstructions: [p1.total, p2.total, p4.total],
     });
   });
@@ -70,11 +77,16 @@ export async function measureConfig(
 
 /** a − b per unit, function by function. */
 export function subtract(a: PerUnit, b: PerUnit): PerUnit {
-  const byFunction = new Map(a.byFunction);
-  for (const [fn, v] of b.byFunction) byFunction.set(fn, (byFunction.get(fn) ?? 0) - v);
+  const minus = (x: Map<string, number>, y: Map<string, number>): Map<string, number> => {
+    const m = new Map(x);
+    for (const [fn, v] of y) m.set(fn, (m.get(fn) ?? 0) - v);
+    return m;
+  };
+  const byFunction = minus(a.byFunction, b.byFunction);
+  const callsByFunction = minus(a.callsByFunction, b.callsByFunction);
   const value = a.value - b.value, check = a.check - b.check;
   return {
-    value, check, spread: Math.abs(value - check) / Math.abs(value), meter: a.meter - b.meter, n: a.n, byFunction,
+    value, check, spread: Math.abs(value - check) / Math.abs(value), meter: a.meter - b.meter, n: a.n, byFunction, callsByFunction,
     phases: a.phases, phaseInstructions: a.phaseInstructions.map((x, i) => x - b.phaseInstructions[i]!),
   };
 }

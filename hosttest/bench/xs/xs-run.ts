@@ -23,7 +23,7 @@ export interface XsRun {
   instructions?: number;
   selfByFunction?: Map<string, number>;
   /** Callgrind with keepParts: each dump (at every Math.sinh call, then at exit), in order. */
-  parts?: Array<{ total: number; selfByFunction: Map<string, number> }>;
+  parts?: CallgrindPart[];
   heap?: XsHeapFigures;
 }
 
@@ -102,7 +102,7 @@ async function closeSession(session: XsnapSession): Promise<void> {
 }
 
 /** The files callgrind wrote for one run (out.1, out.2, ... then out itself, at exit), parsed in order. */
-function readParts(outFile: string): Array<{ total: number; selfByFunction: Map<string, number> }> {
+function readParts(outFile: string): CallgrindPart[] {
   const dir = path.dirname(outFile), base = path.basename(outFile);
   const numbered = readdirSync(dir)
     .filter((f) => f.startsWith(base + '.'))
@@ -118,13 +118,24 @@ function readParts(outFile: string): Array<{ total: number; selfByFunction: Map<
 /**
  * Read a callgrind output file (format: valgrind's docs, "Callgrind Format Specification"): the
  * total, and the self cost of each function (cost lines under `fn=`, not the inclusive cost line
- * that follows each `calls=`). Names may be compressed as "(id) name", later "(id)".
+ * that follows each `calls=`), and the calls each function received (the counts of `calls=` lines
+ * under its `cfn=`). Names may be compressed as "(id) name", later "(id)".
  */
-export function parseCallgrind(text: string): { total: number; selfByFunction: Map<string, number> } {
+export interface CallgrindPart {
+  total: number;
+  /** Instructions executed in each function itself. */
+  selfByFunction: Map<string, number>;
+  /** How many times each function was called. */
+  callsByFunction: Map<string, number>;
+}
+
+export function parseCallgrind(text: string): CallgrindPart {
   const names = new Map<string, string>();
   const objects = new Map<string, string>();
   const selfByFunction = new Map<string, number>();
+  const callsByFunction = new Map<string, number>();
   let fn = '';
+  let callee = '';
   let ob = '';
   let total = -1;
   let skipNext = false;
@@ -155,13 +166,15 @@ export function parseCallgrind(text: string): { total: number; selfByFunction: M
       if (/^0x[0-9a-f]+$/i.test(fn)) fn += ` [${path.basename(ob)}]`;
     } else if (line.startsWith('ob=')) ob = compressed(objects, line.slice(3));
     else if (line.startsWith('cob=')) compressed(objects, line.slice(4));
-    else if (line.startsWith('cfn=') || line.startsWith('cfi=') || line.startsWith('cfl=')) {
-      if (line.startsWith('cfn=')) name(line.slice(4));
-    } else if (line.startsWith('calls=')) skipNext = true;
+    else if (line.startsWith('cfn=')) callee = name(line.slice(4)).replace(/'\d+$/, '');
+    else if (line.startsWith('calls=')) {
+      skipNext = true;
+      callsByFunction.set(callee, (callsByFunction.get(callee) ?? 0) + Number(line.slice(6).split(' ')[0]));
+    }
     else if (line.startsWith('summary:') || line.startsWith('totals:')) total = Number(line.split(':')[1]!.trim());
   }
   if (total < 0) throw new Error('callgrind output without a summary line');
-  return { total, selfByFunction };
+  return { total, selfByFunction, callsByFunction };
 }
 
 const symbolTables = new Map<string, Array<[number, string]>>();

@@ -18,6 +18,9 @@
 //   ring            1460 bytes copied into a 2 KiB ByteRing and read out into the application's buffer.
 //   ack             one pure ACK built and sent for the established connection (sendAck).
 //   loop            nothing: the cost of the loop itself, subtracted from the micro kinds.
+//   copy-loop       1460 bytes copied frame -> application buffer by an index loop (ring.ts's way).
+//   copy-set        the same by Uint8Array.prototype.set of a subarray (a native copy, and one
+//                   short-lived view object per copy): the alternative, measured for comparison.
 // The `heap` setup has no phases: `establish` connections established (and held by the
 // application), then `synFill` spoofed SYNs; the stack is kept alive and the host snapshots the heap.
 //
@@ -44,7 +47,8 @@ import {
 } from '../../bench/xs/peer';
 import { args, scenario } from '../scenario-api';
 
-export type BenchKind = 'segment' | 'segment-driver' | 'syn' | 'syn-driver' | 'parse' | 'lookup' | 'ring' | 'ack' | 'loop';
+export type BenchKind =
+  | 'segment' | 'segment-driver' | 'syn' | 'syn-driver' | 'parse' | 'lookup' | 'ring' | 'ack' | 'loop' | 'copy-loop' | 'copy-set';
 
 export interface BenchArgs {
   /** What is built before the phases: an established connection, a flooded listener, or (heap) both. */
@@ -294,6 +298,18 @@ function run(a: BenchArgs): BenchResult {
           break;
         case 'loop':
           for (let i = 0; i < n; i++) ++now;
+          break;
+        case 'copy-loop':
+          for (let i = 0; i < n; i++) {
+            ++now;
+            for (let k = 0; k < SEGMENT; k++) appBuffer[k] = frame[PAYLOAD_AT + k]!;
+          }
+          break;
+        case 'copy-set':
+          for (let i = 0; i < n; i++) {
+            ++now;
+            appBuffer.set(frame.subarray(PAYLOAD_AT, PAYLOAD_AT + SEGMENT), 0);
+          }
           break;
         default:
           throw new Error(`kind ${kind} needs the syn setup`);

@@ -44,6 +44,8 @@
 //   xs_bytecodes                     xsnap's meter over the same phases: XS bytecodes executed
 //   xs_instr_copy_1460               1460 bytes copied between Uint8Arrays in XS by an index loop
 //                                    (as ring.ts does) and by set(subarray(...)), for comparison
+//   xs_instr_per_property_read       one read of the Connection's first- and last-declared field
+//                                    and of a three-field object's (ten reads a unit, /10)
 //   xs_c_functions_per_segment       callgrind's self cost per C function of XS, per segment of the
 //                                    no-checksum path (differences of the same phases), top 10,
 //                                    and grouped (interpreter, property lookup, typed arrays, GC...).
@@ -121,7 +123,8 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   const cs = { checksum: true }, both = { checksum: true, mac: true };
   const jobs: Array<() => Promise<ConfigRun>> = [
     () => measureConfig(worker, 'typescript', { setup: 'segment' },
-      [...segmentKinds, ['parse', micro], ['lookup', micro], ['ring', seg], ['loop', micro], ['copy-loop', seg], ['copy-set', micro]]),
+      [...segmentKinds, ['parse', micro], ['lookup', micro], ['ring', seg], ['loop', micro], ['copy-loop', seg], ['copy-set', micro],
+        ['field-first', micro], ['field-last', micro], ['field-small', micro]]),
     () => measureConfig(worker, 'checksum-accelerated', { setup: 'segment', accel: cs }, [...segmentKinds, ['ack', micro], ['loop', micro]]),
     () => measureConfig(worker, 'accelerated', { setup: 'segment', accel: both }, segmentKinds),
     () => measureConfig(worker, 'syn-cache', { setup: 'syn', mode: 'cache', synFill: q ? 130 : 256 }, [['syn', syn], ['syn-driver', syn]]),
@@ -186,6 +189,12 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   // per-segment path the connection block's layout affects.
   const noRing = subtract(segCs, microOf('typescript', 'ring'));
   const copyLoop = microOf('typescript', 'copy-loop'), copySet = microOf('typescript', 'copy-set');
+  // Ten reads per unit.
+  const fieldRead = {
+    connection_first_field: round(microOf('typescript', 'field-first').value / 10, 1),
+    connection_last_field: round(microOf('typescript', 'field-last').value / 10, 1),
+    three_field_object: round(microOf('typescript', 'field-small').value / 10, 1),
+  };
   const fnTopNoRing = top10(noRing);
   const fnTopCookie = top10(synCookieAcc);
   const groupsNoRing = new Map<string, number>();
@@ -247,6 +256,8 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     xs_c_functions_per_syn_cookie_accelerated: fnTopCookie,
     // Copying one 1460-byte payload between two Uint8Arrays inside XS, two ways (not src/ code).
     xs_instr_copy_1460: { index_loop: r0(copyLoop.value), set_subarray: r0(copySet.value) },
+    // One property read (with its share of an addition), by where the property sits.
+    xs_instr_per_property_read: fieldRead,
     native_c: { compiler: native.compiler, checksum_1460_bytes: r0(native.checksum1460), halfsiphash_12_bytes: r0(native.halfsiphash12) },
     // xsnap's meter: about one unit per XS bytecode executed.
     xs_bytecodes: {
@@ -304,6 +315,7 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     ...Object.entries(layers).map(([name, v]): [string, string] => [`  ${name}`, `${n(v)}  (${(100 * v / segTs.value).toFixed(1)} %)`]),
     ['  ring copy per byte moved (in + out)', `${round(layers.ring / (2 * 1460), 1)} instr`],
     ['copy 1460 B in XS: index loop / set(subarray)', `${n(copyLoop.value)} / ${n(copySet.value)} instr`],
+    ['property read: Connection first / last field / 3-field object', `${fieldRead.connection_first_field} / ${fieldRead.connection_last_field} / ${fieldRead.three_field_object} instr`],
     ['XS C functions, per no-checksum segment (top 10)', ''],
     ...fnTop.map((f): [string, string] => [`  ${f.function}`, fnRow(f)]),
     ['  grouped', ''],

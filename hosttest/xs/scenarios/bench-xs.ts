@@ -21,6 +21,9 @@
 //   copy-loop       1460 bytes copied frame -> application buffer by an index loop (ring.ts's way).
 //   copy-set        the same by Uint8Array.prototype.set of a subarray (a native copy, and one
 //                   short-lived view object per copy): the alternative, measured for comparison.
+//   field-first     ten reads of the Connection's first-declared field (slot), field-last ten of
+//   field-last      its last-declared one (rttMin), field-small ten of a field of a three-field
+//   field-small     object: what a property read costs by its place in XS's property list.
 // The `heap` setup has no phases: `establish` connections established (and held by the
 // application), then `synFill` spoofed SYNs; the stack is kept alive and the host snapshots the heap.
 //
@@ -48,7 +51,8 @@ import {
 import { args, scenario } from '../scenario-api';
 
 export type BenchKind =
-  | 'segment' | 'segment-driver' | 'syn' | 'syn-driver' | 'parse' | 'lookup' | 'ring' | 'ack' | 'loop' | 'copy-loop' | 'copy-set';
+  | 'segment' | 'segment-driver' | 'syn' | 'syn-driver' | 'parse' | 'lookup' | 'ring' | 'ack' | 'loop' | 'copy-loop' | 'copy-set'
+  | 'field-first' | 'field-last' | 'field-small';
 
 export interface BenchArgs {
   /** What is built before the phases: an established connection, a flooded listener, or (heap) both. */
@@ -254,6 +258,8 @@ function run(a: BenchArgs): BenchResult {
     let seq = h.seq;
     const eth = new EthernetFrame(), ip = new Ipv4Packet(), seg = new TcpSegment();
     const ring = new ByteRing(buffer);
+    const small = { x: 1, y: 2, z: 3 };
+    let fieldSink = 0;
     phase = (kind, n) => {
       switch (kind) {
         case 'segment':
@@ -299,6 +305,26 @@ function run(a: BenchArgs): BenchResult {
         case 'loop':
           for (let i = 0; i < n; i++) ++now;
           break;
+        // Three literal loops on purpose: a shared helper would measure a call or a computed key
+        // (o[name]) rather than the plain property read the stack's code does.
+        case 'field-first':
+          for (let i = 0; i < n; i++) {
+            ++now;
+            fieldSink += c.slot + c.slot + c.slot + c.slot + c.slot + c.slot + c.slot + c.slot + c.slot + c.slot;
+          }
+          break;
+        case 'field-last':
+          for (let i = 0; i < n; i++) {
+            ++now;
+            fieldSink += c.rttMin + c.rttMin + c.rttMin + c.rttMin + c.rttMin + c.rttMin + c.rttMin + c.rttMin + c.rttMin + c.rttMin;
+          }
+          break;
+        case 'field-small':
+          for (let i = 0; i < n; i++) {
+            ++now;
+            fieldSink += small.z + small.z + small.z + small.z + small.z + small.z + small.z + small.z + small.z + small.z;
+          }
+          break;
         case 'copy-loop':
           for (let i = 0; i < n; i++) {
             ++now;
@@ -315,6 +341,8 @@ function run(a: BenchArgs): BenchResult {
           throw new Error(`kind ${kind} needs the syn setup`);
       }
     };
+    // (Read back so the field loops are not dead code to anyone.)
+    (globalThis as unknown as { benchFieldSink?: () => number }).benchFieldSink = () => fieldSink;
     // Warm up: the first segments after the handshake take paths the steady state does not.
     phase('segment', WARMUP_SEGMENTS);
   }

@@ -5,8 +5,8 @@
 // then runs phases of n, 2n and 4n units of each kind, calling Math.sinh(0) between phases; with
 // --dump-before=fx_Math_sinh callgrind writes the counts of each phase to its own file. A phase
 // costs fixed + units x cost, so
-//     per unit = (P(2n) - P(n)) / n        and, as the stability check,   (P(4n) - P(2n)) / (2n).
-// The figure reported is the second (more units); both are in the JSON. Driver-only phases (the
+//     per unit = (P(4n) - P(2n)) / 2n      and, as the stability check,   (P(2n) - P(n)) / n;
+// both are in the JSON. Driver-only phases (the
 // peer patching its frames, no stack) are measured the same way and subtracted, and so is the
 // bare loop for the micro kinds.
 

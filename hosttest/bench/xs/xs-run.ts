@@ -44,7 +44,6 @@ export function callgrindMissing(): string | null {
 
 let runCounter = 0;
 
-
 /**
  * Run the scenario with `args` in a new machine of `worker`. With `callgrind`, count instructions;
  * with `heap`, snapshot the heap after the scenario reported.
@@ -81,7 +80,8 @@ export async function runBench(worker: string, args: BenchArgs, opts: { callgrin
     }
     const run: XsRun = { result, meter };
     if (opts.heap) run.heap = await session.heap(path.join(WORK_DIR, `heap-${id}.xss`));
-    await closeSession(session);
+    // Wait for the worker (and valgrind) to exit: the last counts are written then.
+    await session.close();
     if (opts.callgrind) {
       const parts = readParts(outFile);
       run.instructions = parts.reduce((sum, p) => sum + p.total, 0);
@@ -91,14 +91,9 @@ export async function runBench(worker: string, args: BenchArgs, opts: { callgrin
     }
     return run;
   } finally {
-    await closeSession(session);
+    await session.close();
     for (const f of readdirSync(WORK_DIR)) if (f.startsWith(`callgrind-${id}.`) || f.startsWith(`heap-${id}.`)) rmSync(path.join(WORK_DIR, f), { force: true });
   }
-}
-
-/** Close and wait for the worker to exit (valgrind writes its output at exit). */
-async function closeSession(session: XsnapSession): Promise<void> {
-  await session.close();
 }
 
 /** The files callgrind wrote for one run (out.1, out.2, ... then out itself, at exit), parsed in order. */

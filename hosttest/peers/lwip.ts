@@ -22,9 +22,8 @@
 // per virtual ms with traffic instead of one per frame. Unread input is capped (MAX_UNSYNCED) so
 // neither pipe can fill both ways at once.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync, unlinkSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Driven } from '../../src/platform';

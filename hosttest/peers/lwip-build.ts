@@ -208,8 +208,19 @@ function recipe(variant: LwipVariant, out: string): Recipe | { reason: string } 
   };
 }
 
+/** Answers already given in this process: the checks run tools, and a scenario starts many peers. */
+const answered = new Map<LwipVariant, Availability>();
+
 /** Build (or reuse) the harness for `variant`; installs prerequisites when root. */
 export function lwipAvailable(variant: LwipVariant): Availability {
+  const known = answered.get(variant);
+  if (known !== undefined && (!known.ok || existsSync(known.binary))) return known;
+  const a = buildHarness(variant);
+  answered.set(variant, a);
+  return a;
+}
+
+function buildHarness(variant: LwipVariant): Availability {
   const missing = prerequisites();
   if (missing !== null) return { ok: false, reason: missing };
   mkdirSync(BUILD_DIR, { recursive: true });

@@ -177,24 +177,29 @@ static unsigned char response_byte(u32_t key, u32_t k) {
   return (unsigned char)(v & 0xff);
 }
 
-static void conn_release(struct conn *c) {
-  if (c->pcb != NULL) {
-    tcp_arg(c->pcb, NULL);
-    tcp_recv(c->pcb, NULL);
-    tcp_sent(c->pcb, NULL);
-    tcp_err(c->pcb, NULL);
-    tcp_poll(c->pcb, NULL, 0);
-  }
-  memset(c, 0, sizeof *c);
+static err_t on_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err);
+static err_t on_sent(void *arg, struct tcp_pcb *pcb, u16_t len);
+static void on_error(void *arg, err_t err);
+static err_t on_poll(void *arg, struct tcp_pcb *pcb);
+
+static void conn_callbacks(struct tcp_pcb *pcb, struct conn *c) {
+  tcp_arg(pcb, c);
+  tcp_recv(pcb, c != NULL ? on_recv : NULL);
+  tcp_sent(pcb, c != NULL ? on_sent : NULL);
+  tcp_err(pcb, c != NULL ? on_error : NULL);
+  tcp_poll(pcb, c != NULL ? on_poll : NULL, c != NULL ? 2 : 0);
 }
 
 static void conn_close(struct conn *c) {
   struct tcp_pcb *pcb = c->pcb;
-  tcp_arg(pcb, c);
+  /* Detach first: tcp_close may free the pcb. Afterwards lwIP owns it; tcp_recv_null takes
+   * whatever still arrives. */
+  conn_callbacks(pcb, NULL);
   if (tcp_close(pcb) == ERR_OK) {
     closed_by_app++;
-    conn_release(c); /* lwIP owns the pcb now; tcp_recv_null takes whatever still arrives */
+    memset(c, 0, sizeof *c);
   } else {
+    conn_callbacks(pcb, c);
     c->closing = 1;
   }
 }
@@ -271,10 +276,7 @@ static void on_error(void *arg, err_t err) {
   LWIP_UNUSED_ARG(err);
   struct conn *c = (struct conn *)arg;
   conn_errors++;
-  if (c != NULL) {
-    c->pcb = NULL; /* already freed by lwIP */
-    conn_release(c);
-  }
+  if (c != NULL) memset(c, 0, sizeof *c); /* lwIP has freed the pcb */
 }
 
 static err_t on_poll(void *arg, struct tcp_pcb *pcb) {
@@ -305,11 +307,7 @@ static err_t on_accept(void *arg, struct tcp_pcb *pcb, err_t err) {
   accepted++;
   memset(c, 0, sizeof *c);
   c->pcb = pcb;
-  tcp_arg(pcb, c);
-  tcp_recv(pcb, on_recv);
-  tcp_sent(pcb, on_sent);
-  tcp_err(pcb, on_error);
-  tcp_poll(pcb, on_poll, 2);
+  conn_callbacks(pcb, c);
   return ERR_OK;
 }
 

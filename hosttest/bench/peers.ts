@@ -22,7 +22,7 @@
 //     with 64 KiB rings and once more with lwIP-ESP-IDF's 5760-byte window.
 //
 // Duration: lwIP-Debian keeps every half-open PCB on one list that each arriving segment walks,
-// so its cost grows with the square of the SYNs received (about 45 s of CPU for the 75,000 SYNs
+// so its cost grows with the square of the SYNs received (35-45 s of CPU for the 75,000 SYNs
 // of the default run; a 60-s flood at 15k/s would take hours). The scenario is therefore short:
 // 100 legitimate connections (25 clients × 4) start within 2 s and get 3 s each, so the flood
 // lasts 5 s (75,000 SYNs at 15k/s). At 50 new connections/s the baseline is not itself a load

@@ -198,7 +198,6 @@ export function runPeerFlood(o: PeerFloodOptions): PeerFloodResult {
     }
 
     const samples: MemorySample[] = [];
-    let first: ServerMemory | null = null;
     let lastLwip: ServerMemory['lwip'] = null;
     const sample = (): ServerMemory => {
       const m = server.memory(sim.now);
@@ -206,7 +205,7 @@ export function runPeerFlood(o: PeerFloodOptions): PeerFloodResult {
       if (m.lwip !== null) lastLwip = m.lwip;
       return m;
     };
-    first = sample();
+    const first = sample();
     const cpuAtStart = first.lwip?.cpuUs ?? 0;
     // Bounded: floodMs / sampleMs slices, then a last one for connections still closing.
     while (sim.now < floodMs) {

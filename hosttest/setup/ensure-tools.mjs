@@ -6,10 +6,12 @@
 // Usage: node hosttest/setup/ensure-tools.mjs [group...]   (groups: test, bench; default test)
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /**
  * command → Debian package, per group. A name of the form `python3:module` is a Python module of
- * Debian's /usr/bin/python3 (checked by importing it), not a command.
+ * Debian's /usr/bin/python3 (checked by importing it), `file:<path>` a file the package installs;
+ * anything else is a command.
  */
 const GROUPS = {
   test: {
@@ -17,13 +19,20 @@ const GROUPS = {
     // hosttest/linux: the TAP bridge, the namespace's tools, the Linux peers.
     socat: 'socat', ip: 'iproute2', ss: 'iproute2', ping: 'iputils-ping', curl: 'curl', dnsmasq: 'dnsmasq-base',
     hping3: 'hping3', tcpdump: 'tcpdump', setpriv: 'util-linux', python3: 'python3', 'python3:scapy': 'python3-scapy',
-    // hosttest/firmware: helgrind for the ring's thread test.
+    // hosttest/firmware: helgrind for the ring's thread test; hosttest/bench/xs.test.ts: callgrind.
     valgrind: 'valgrind',
+    // hosttest/peers: lwIP as a peer (Debian's build, and its source package rebuilt with ESP-IDF's
+    // defaults; dpkg-source unpacks it, tar and patch are the fallback).
+    'file:/usr/include/lwip/lwip/tcp.h': 'liblwip-dev', 'dpkg-source': 'dpkg-dev',
   },
-  bench: { gcc: 'gcc' },
+  bench: {
+    gcc: 'gcc', valgrind: 'valgrind', 'file:/usr/include/lwip/lwip/tcp.h': 'liblwip-dev', 'dpkg-source': 'dpkg-dev',
+    socat: 'socat', ip: 'iproute2', python3: 'python3',
+  },
 };
 
 const has = (name) => {
+  if (name.startsWith('file:')) return existsSync(name.slice('file:'.length));
   if (name.startsWith('python3:')) {
     const module = name.slice('python3:'.length);
     for (const py of ['/usr/bin/python3', 'python3']) {

@@ -23,8 +23,21 @@ export interface BuildSettings {
   sendBuffer: number;
 }
 
-/** FreeBSD's defaults for the ring sizes when a script does not set them. */
+/** FreeBSD's defaults for the socket buffer sizes when a script does not set them. */
 export const FREEBSD_BUFFERS: BuildSettings = Object.freeze({ receiveBuffer: 65536, sendBuffer: 32768 });
+
+/**
+ * The receive ring a FreeBSD socket buffer of `size` bytes becomes. Once a connection knows its
+ * MSS, FreeBSD grows the receive buffer to a whole number of segments (tcp_mss(): 65536 becomes
+ * 45 × 1460 = 65700), and its window is the free space of that buffer even where the 16-bit
+ * window field (without scaling) cannot say more than 65535. synstack's rings are fixed when the
+ * stack is built, so the runner builds the ring at the rounded size for the link's MSS; SO_RCVBUF
+ * reports the requested size until a connection is synchronized, as FreeBSD does.
+ */
+export function freebsdReceiveRing(size: number, mtu: number): number {
+  const mss = mtu - 40;
+  return Math.ceil(size / mss) * mss;
+}
 
 /**
  * The stack starts configured as a FreeBSD host with default sysctls would behave (the scripts
@@ -91,6 +104,8 @@ export interface ShellEnv {
   /** Every (local port, remote port) the script's remote has used, for TIME-WAIT lookups. */
   flows(): Iterable<[number, number]>;
   setKeepInitMs(ms: number): void;
+  /** The socket buffer sizes the stack was built for (before FreeBSD's rounding). */
+  buffers: BuildSettings;
 }
 
 export interface CommandResult {
@@ -135,8 +150,8 @@ function applySysctl(env: ShellEnv, { name, value }: Sysctl): void {
       if (value === '0' || value === '2') return;
       throw new Unsupported(`${name}=${value} (synstack does not negotiate ECN)`);
     case 'net.inet.tcp.recvspace': case 'net.inet.tcp.sendspace': {
-      const have = name.endsWith('recvspace') ? cfg.receiveBuffer : cfg.sendBuffer;
-      if (intValue(name, value) !== have) throw new Unsupported(`${name}=${value} after the stack was built with ${have}-byte rings`);
+      const have = name.endsWith('recvspace') ? env.buffers.receiveBuffer : env.buffers.sendBuffer;
+      if (intValue(name, value) !== have) throw new Unsupported(`${name}=${value} after the stack was built with ${have}-byte buffers`);
       return;
     }
     case 'net.inet.tcp.syncookies': case 'net.inet.tcp.syncookies_only': {

@@ -108,6 +108,19 @@ describe('ESTABLISHED: RFC 5961', () => {
     expect(c.stateName).toBe('ESTABLISHED');
   });
 
+  it('takes an RST at exactly RCV.NXT + RCV.WND as outside the window (a bare ACK there is taken)', () => {
+    // The receive ring is 2048 bytes: the window is [1001, 3049).
+    const { p, c, snd } = established({ rfc5961Rst: false });
+    p.send({ flags: 'R', seq: 1001 + 2048 });
+    p.expectNone();
+    expect(c.stateName).toBe('ESTABLISHED');
+    expect(p.tcp.counters.drops['rst-out-of-window']).toBe(1);
+    p.send({ flags: 'A', seq: 1001 + 2048, ack: snd });
+    p.expectNone();
+    p.send({ flags: 'R', seq: 1001 + 2047 });
+    expect(c.stateName).toBe('CLOSED');
+  });
+
   it('resets on any in-window RST in RFC 793 mode (insecure_rst)', () => {
     const { p, c } = established({ rfc5961Rst: false });
     p.send({ flags: 'R', seq: 1500 });

@@ -151,9 +151,11 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
 
   // First: is the segment acceptable (the four cases of §3.10.7.4)? A zero-length segment exactly
   // at the right edge is taken too, as BSD and Linux do: it is what a peer that filled our window
-  // sends, and refusing its ACKs would stall it until a timeout.
+  // sends, and refusing its ACKs would stall it until a timeout. Not an RST: an RST is in the window
+  // only strictly inside it (RFC 5961 §3.2, RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND).
+  const rightEdge = f & TCP_RST ? 0 : 1;
   const acceptable = segLen === 0
-    ? window === 0 ? seq === c.rcvNxt : seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window + 1))
+    ? window === 0 ? seq === c.rcvNxt : seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window + rightEdge))
     : window > 0 && (seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window)) ||
         seqInRange(seqAdd(seq, segLen - 1), c.rcvNxt, seqAdd(c.rcvNxt, window)));
   if (!acceptable) {

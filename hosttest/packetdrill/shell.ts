@@ -48,6 +48,7 @@ export function freebsdReceiveRing(size: number, mtu: number): number {
  */
 export const FREEBSD_DEFAULTS = Object.freeze({
   dropSynFin: false,
+  trimOldSegments: true,
   rfc5961Rst: true,
   rfc5961Syn: true,
   initialRtoMs: 1000,

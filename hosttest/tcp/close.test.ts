@@ -47,6 +47,21 @@ describe('FIN-WAIT-1', () => {
     expect(r.events).toEqual(['peer-closed', 'closed']);
   });
 
+  it('with trimOldSegments (BSD), takes the ACK of an old duplicate, ACKs it and drops its data', () => {
+    const r = recorder();
+    const { p, c, snd } = established({ trimOldSegments: true }, r.handler);
+    p.send({ flags: 'PA', seq: 1001, ack: snd, data: 10 });
+    read(c);
+    c.shutdown();
+    p.take();
+    // The 10 bytes again, now acknowledging our FIN: the ACK counts, the bytes are not delivered twice.
+    p.send({ flags: 'PA', seq: 1001, ack: snd + 1, data: 10 });
+    p.expect({ flags: 'A', seq: snd + 1, ack: 1011 });
+    expect(c.stateName).toBe('FIN-WAIT-2');
+    expect(c.readable).toBe(0);
+    expect(r.events.filter((e) => e.startsWith('readable'))).toEqual(['readable:10']);
+  });
+
   it('retransmits an unacknowledged FIN on the RTO', () => {
     const { p, c, snd } = established();
     c.shutdown();
@@ -166,9 +181,9 @@ describe('CLOSE-WAIT', () => {
 });
 
 describe('LAST-ACK', () => {
-  function lastAck() {
+  function lastAck(config = {}) {
     const r = recorder();
-    const e = established({}, r.handler);
+    const e = established(config, r.handler);
     e.p.send({ flags: 'FA', seq: 1001, ack: e.snd });
     e.c.shutdown();
     e.p.take();
@@ -193,6 +208,23 @@ describe('LAST-ACK', () => {
     expect(c.stateName).toBe('LAST-ACK');
     p.advance(200);
     p.expect({ flags: 'FA', seq: snd });
+  });
+
+  it('answers an old duplicate that acknowledges its FIN with an ACK and drops it (RFC 9293 §3.10.7.4)', () => {
+    const { p, c, snd } = lastAck();
+    // SEG.SEQ 1001 is the peer's FIN again: wholly before RCV.NXT (1002).
+    p.send({ flags: 'A', seq: 1001, ack: snd + 1 });
+    p.expect({ flags: 'A', seq: snd + 1, ack: 1002 });
+    expect(c.stateName).toBe('LAST-ACK');
+    expect(p.tcp.counters.drops['out-of-window']).toBe(1);
+  });
+
+  it('with trimOldSegments (BSD), takes the ACK of an old duplicate and closes without a reply', () => {
+    const { p, c, snd } = lastAck({ trimOldSegments: true });
+    p.send({ flags: 'A', seq: 1001, ack: snd + 1 });
+    p.expectNone();
+    expect(c.stateName).toBe('CLOSED');
+    expect(p.tcp.counters.oldSegments).toBe(1);
   });
 
   it('closes on an RST at RCV.NXT without reporting an error', () => {

@@ -43,6 +43,12 @@ export interface TcpConfig {
   rfc5961Ack: boolean;
   /** Drop segments with both SYN and FIN (they have no legitimate use). */
   dropSynFin: boolean;
+  /**
+   * BSD: a segment that lies wholly before RCV.NXT (an old duplicate) is trimmed to nothing and its
+   * ACK field is still processed, then answered with an ACK. Off (RFC 9293 §3.10.7.4): it is
+   * unacceptable, answered with an ACK and dropped, ACK field and all.
+   */
+  trimOldSegments: boolean;
   /** Challenge ACKs per connection per second, and for the whole stack (RFC 5961 §7). */
   challengeAcksPerConnection: number;
   challengeAcksPerSecond: number;
@@ -87,6 +93,7 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   rfc5961Syn: true,
   rfc5961Ack: true,
   dropSynFin: true,
+  trimOldSegments: false,
   challengeAcksPerConnection: 10,
   challengeAcksPerSecond: 100,
   resetsPerSecond: 100,
@@ -147,6 +154,8 @@ export interface TcpCounters {
   retransmits: number;
   fastRetransmits: number;
   dupAcks: number;
+  /** Old duplicates whose ACK field was processed (`trimOldSegments`). */
+  oldSegments: number;
   outOfOrder: number;
   delayedAcks: number;
   persistProbes: number;
@@ -168,7 +177,7 @@ export function newTcpCounters(): TcpCounters {
   return {
     segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, activeOpens: 0, passiveOpens: 0,
     established: 0, resetsIn: 0, resetsOut: 0, challengeAcks: 0, challengeAcksLimited: 0,
-    retransmits: 0, fastRetransmits: 0, dupAcks: 0, outOfOrder: 0, delayedAcks: 0, persistProbes: 0,
+    retransmits: 0, fastRetransmits: 0, dupAcks: 0, oldSegments: 0, outOfOrder: 0, delayedAcks: 0, persistProbes: 0,
     urgentIn: 0, synRetransmits: 0, timeouts: 0, keepaliveProbes: 0, keepaliveDrops: 0,
     timeWaitEntered: 0, timeWaitRecycled: 0, timeWaitReused: 0, finWait2Timeouts: 0,
     icmpErrors: 0, connectionsFull: 0, drops: {},

@@ -158,14 +158,23 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     ? window === 0 ? seq === c.rcvNxt : seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window + rightEdge))
     : window > 0 && (seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window)) ||
         seqInRange(seqAdd(seq, segLen - 1), c.rcvNxt, seqAdd(c.rcvNxt, window)));
+  // A segment wholly before RCV.NXT (an old duplicate) is unacceptable too; with `trimOldSegments`
+  // (BSD) it is instead trimmed to nothing and only its ACK field goes on to be processed, and it
+  // is ACKed unless that ACK ends the connection.
+  let old = false;
   if (!acceptable) {
     if (f & TCP_RST) {
       ctx.drop('rst-out-of-window');
       return;
     }
-    ctx.drop('out-of-window');
-    sendAck(ctx, c, now);
-    return;
+    old = config.trimOldSegments && (f & (TCP_SYN | TCP_ACK)) === TCP_ACK && seqLeq(seqAdd(seq, segLen), c.rcvNxt);
+    if (!old) {
+      ctx.drop('out-of-window');
+      sendAck(ctx, c, now);
+      return;
+    }
+    ctx.counters.oldSegments++;
+    c.ackNow = true;
   }
   ctx.touchKeepalive(c, now);
 
@@ -221,6 +230,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
   if (c.tsOk && ts.hasTimestamps && seqGeq(ts.tsVal, c.tsRecent) && seqLeq(seq, c.lastAckSent)) c.tsRecent = ts.tsVal;
 
   // Sixth: URG (RFC 9293 §3.8.5): data stays inline; remember RCV.UP and tell the application.
+  if (old) return;
   if (f & TCP_URG && canReceive(c.state)) urgent(ctx, c, seqAdd(seg.seq, seg.urgentPointer));
 
   // Seventh and eighth: text and FIN.

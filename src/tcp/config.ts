@@ -29,6 +29,11 @@ export interface TcpConfig {
   maxRetries: number;
   initialRtoMs: number;
   minRtoMs: number;
+  /**
+   * Added to every RTO computed from RTT samples (FreeBSD's net.inet.tcp.rexmit_slop, 200 ms there,
+   * with a 30 ms minimum instead of synstack's 200 ms floor). 0: RFC 6298 §2.3 as written.
+   */
+  rtoSlopMs: number;
   maxRtoMs: number;
   /** Maximum segment lifetime; TIME-WAIT lasts 2 × MSL (RFC 9293 §3.4.2). */
   mslMs: number;
@@ -49,6 +54,24 @@ export interface TcpConfig {
    * unacceptable, answered with an ACK and dropped, ACK field and all.
    */
   trimOldSegments: boolean;
+  /**
+   * BSD: while our FIN is unacknowledged, every ACK we owe (other than a challenge ACK) carries the
+   * FIN again, numbered as the FIN. Off: a bare ACK numbered SND.MAX; the FIN is resent only by the
+   * retransmission timer.
+   */
+  resendFinWithAck: boolean;
+  /**
+   * Let a SYN reopen a tuple in TIME-WAIT by its sequence number alone (SEG.SEQ > RCV.NXT, RFC 1122
+   * §4.2.2.13, and RFC 6191's rules when timestamps are not on both sides), as BSD does. Off: only
+   * a SYN whose timestamp shows a new incarnation reopens (RFC 9293 §3.10.7.4, RFC 6191); any other
+   * SYN draws a challenge ACK (RFC 5961 §4.2).
+   */
+  timeWaitReopenBySequence: boolean;
+  /**
+   * BSD: in TIME-WAIT, a segment without ACK (other than a SYN) is dropped without a reply even
+   * when it is unacceptable. Off: RFC 9293 §3.10.7.4's first check ACKs it.
+   */
+  timeWaitIgnoresNoAck: boolean;
   /** Challenge ACKs per connection per second, and for the whole stack (RFC 5961 §7). */
   challengeAcksPerConnection: number;
   challengeAcksPerSecond: number;
@@ -85,6 +108,7 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   maxRetries: 12,
   initialRtoMs: 1000,
   minRtoMs: 200,
+  rtoSlopMs: 0,
   maxRtoMs: 60_000,
   mslMs: 30_000,
   finWait2TimeoutMs: 60_000,
@@ -94,6 +118,9 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   rfc5961Ack: true,
   dropSynFin: true,
   trimOldSegments: false,
+  resendFinWithAck: false,
+  timeWaitReopenBySequence: false,
+  timeWaitIgnoresNoAck: false,
   challengeAcksPerConnection: 10,
   challengeAcksPerSecond: 100,
   resetsPerSecond: 100,
@@ -135,6 +162,7 @@ export type TcpDropReason =
   | 'data-after-close'    // data for a connection the application closed: answered with RST
   | 'time-wait-rst'       // RST in TIME-WAIT, ignored (RFC 1337)
   | 'time-wait-segment'   // other segment in TIME-WAIT
+  | 'time-wait-syn'       // SYN in TIME-WAIT, RFC 793 mode: reset (in the window) or ACKed
   | 'closing-ignored'     // segment in CLOSING/LAST-ACK that did not ack our FIN
   | 'paws'                // RFC 7323 §5: timestamp older than TS.Recent (answered with ACK)
   | 'reassembly-full';    // out-of-order segment with no room in the reassembly queue or ring

@@ -10,7 +10,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '..
 import { ccDupAck, ccInit, ccNewAck } from './congestion';
 import { type Connection, SCOREBOARD_RANGES } from './connection';
 import type { TcpContext } from './context';
-import { output, retransmitAt, sendAck, sendSegment, sendSyn } from './output';
+import { output, retransmitAt, sendAck, sendPureAck, sendSegment, sendSyn } from './output';
 import { rttSample } from './rtt';
 import {
   CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, canReceive,
@@ -85,9 +85,11 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
     // Data or FIN riding on the SYN-ACK: process it as in ESTABLISHED (RFC 9293 §3.10.7.3 "queue them").
     if (seg.payloadLength > 0 || f & TCP_FIN) text(ctx, c, seg, seqAdd(seg.seq, 1), now);
   } else {
-    // Simultaneous open (RFC 9293 §3.5, Figure 8): our SYN crossed theirs.
+    // Simultaneous open (RFC 9293 §3.5, Figure 8): our SYN crossed theirs. Text on the SYN is
+    // queued for after ESTABLISHED (§3.10.7.3): stored just past RCV.NXT, not yet acknowledged.
     ctx.setState(c, SYN_RECEIVED, 'simultaneous-open');
     c.rtxCount = 0;
+    if (seg.payloadLength > 0) c.synText = c.receiveBuffer.writeAt(0, seg.bytes, seg.payloadOffset, seg.payloadLength);
     sendSyn(ctx, c, now);
   }
 }
@@ -118,6 +120,26 @@ function completeHandshake(ctx: TcpContext, c: Connection, seg: TcpSegment, wind
   c.sndWl1 = seg.seq;
   ctx.setState(c, ESTABLISHED, seg.flags & TCP_SYN ? 'syn-ack' : 'ack');
   ctx.established(c, now);
+  if (c.synText > 0) {
+    // The text that came on the peer's SYN is now received in order (§3.10.7.3).
+    const n = c.receiveBuffer.commit(c.synText);
+    c.synText = 0;
+    c.rcvNxt = seqAdd(c.rcvNxt, n);
+    c.bytesReceived += n;
+    ctx.counters.bytesIn += n;
+    c.unackedBytes += n;
+    delayAck(ctx, c, now);
+    ctx.notifyReadable(c);
+  }
+}
+
+/** Arm the delayed ACK (RFC 1122 §4.2.3.2), or ACK at once when it is off. */
+function delayAck(ctx: TcpContext, c: Connection, now: number): void {
+  if (ctx.config.delayedAckMs <= 0) c.ackNow = true;
+  else if (c.ackAt === Infinity) {
+    c.ackAt = now + ctx.config.delayedAckMs;
+    ctx.armed(c.ackAt);
+  }
 }
 
 /** RFC 9293 §3.10.7.4 for SYN-RECEIVED and the synchronized states (TIME-WAIT excepted). */
@@ -167,6 +189,19 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
       ctx.drop('rst-out-of-window');
       return;
     }
+    if (f & TCP_SYN && c.state !== SYN_RECEIVED) {
+      // RFC 5961 §4.2: a SYN in a synchronized state draws a challenge ACK "irrespective of the
+      // sequence number", under the challenge-ACK limits (§7). RFC 793 mode: the plain ACK of
+      // the first check. Either way a bare ACK (never a FIN again, see sendAck).
+      if (config.rfc5961Syn) {
+        ctx.drop('syn-challenged');
+        ctx.challengeAck(c, now);
+      } else {
+        ctx.drop('out-of-window');
+        sendPureAck(ctx, c, now);
+      }
+      return;
+    }
     old = config.trimOldSegments && (f & (TCP_SYN | TCP_ACK)) === TCP_ACK && seqLeq(seqAdd(seq, segLen), c.rcvNxt);
     if (!old) {
       ctx.drop('out-of-window');
@@ -186,9 +221,10 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
       ctx.challengeAck(c, now);
       return;
     }
+    // In CLOSING and LAST-ACK too the application hears "reset": its FIN, queued like data
+    // (§3.10.4 CLOSE), is still unacknowledged, and outstanding SENDs get "reset" responses.
     if (c.state === SYN_RECEIVED && c.passive) ctx.forgetHalfOpen(c, 'rst');
     else if (c.state === SYN_RECEIVED) ctx.fail(c, 'refused', false, now);
-    else if (c.state === CLOSING || c.state === LAST_ACK) ctx.finish(c, now);
     else ctx.fail(c, 'reset', false, now);
     return;
   }
@@ -206,8 +242,11 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
       ctx.challengeAck(c, now);
       return;
     }
-    // RFC 793: an in-window SYN is an error; reset the connection.
-    ctx.fail(c, 'reset', true, now);
+    // RFC 793: an in-window SYN is an error; reset the connection. The RST acknowledges what we
+    // received (<SEQ=SND.MAX><ACK=RCV.NXT><CTL=RST,ACK>), as BSD sends it: RFC 793 gives no form,
+    // and the ACK lets the peer see which of its segments we had.
+    sendSegment(ctx, c, c.sndMax, TCP_RST | TCP_ACK, 0, 0, now);
+    ctx.fail(c, 'reset', false, now);
     return;
   }
 
@@ -474,11 +513,8 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
     }
     if (q.finSeq >= 0 && q.finSeq === c.rcvNxt) fin = true;
     // RFC 5681 §4.2: ACK at once when filling a gap; else at least every second full segment.
-    if (hadHoles || c.unackedBytes >= 2 * (c.rcvMss - (c.tsOk ? 12 : 0)) || ctx.config.delayedAckMs <= 0) c.ackNow = true;
-    else if (c.ackAt === Infinity) {
-      c.ackAt = now + ctx.config.delayedAckMs;
-      ctx.armed(c.ackAt);
-    }
+    if (hadHoles || c.unackedBytes >= 2 * (c.rcvMss - (c.tsOk ? 12 : 0))) c.ackNow = true;
+    else delayAck(ctx, c, now);
     if (took + more > 0) ctx.notifyReadable(c);
   }
   if (fin) {

@@ -389,6 +389,19 @@ describe('TIME-WAIT', () => {
     expect(p.tcp.timeWait.count).toBe(0);
   });
 
+  it('judges the window of a scaled connection in bytes, not by the window field (RFC 7323 §2.3)', () => {
+    // 2048-byte ring, our shift 2 (configured), the peer scales too: the field says ~512, RCV.WND ~2048.
+    const { p, c, snd, tsv } = establishedWith({ ws: 0 }, { rfc5961Syn: false, windowScale: 2 });
+    expect(c.rcvScale).toBe(2);
+    c.close();
+    p.take();
+    p.send({ flags: 'FA', seq: 1001, ack: snd + 1, ts: tsv() });
+    const last = p.expect({ flags: 'A', ack: 1002 });
+    expect(last.win).toBeLessThan(1500);
+    p.send({ flags: 'S', seq: 1002 + 1500 }); // beyond the field, inside the window: RFC 793 reset
+    p.expect({ flags: 'RA', seq: snd + 1, ack: 1002 });
+  });
+
   it('answers a SYN+FIN as a SYN even with dropSynFin, and never reopens on it', () => {
     const { p, snd } = timeWait({ dropSynFin: true, timeWaitReopenBySequence: true });
     p.send({ flags: 'SF', seq: 50_000 });

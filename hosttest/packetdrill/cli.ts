@@ -19,11 +19,12 @@
 //   -v, --verbose      print expected/actual and context under each failure
 //   --trace            print the exchange of each failing script (of every script with -v)
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXCLUSIONS_FILE, loadExclusions } from './exclusions';
 import { PROFILES } from './profile';
-import { renderReport, summaryLine } from './report';
+import { type Explanation, renderReport, summaryLine } from './report';
 import { REPO_ROOT, SHARED_CONFORMANCE, discover, runFiles, type ScriptOutcome } from './suite';
 
 interface Args {
@@ -107,6 +108,9 @@ function print(o: ScriptOutcome, args: Args): void {
   process.stdout.write(out.join('\n') + '\n');
 }
 
+/** Why the scripts that still fail fail, for the report. */
+const EXPLANATIONS_FILE = fileURLToPath(new URL('./explanations.json', import.meta.url));
+
 function main(): void {
   const args = parseArgs(process.argv.slice(2));
   const profile = PROFILES[args.profile];
@@ -129,7 +133,8 @@ function main(): void {
   if (args.json !== null) writeFileSync(args.json, JSON.stringify(outcomes, null, 1) + '\n');
   if (args.report !== null) {
     const cmd = ['npm run conformance --', ...process.argv.slice(2)].join(' ');
-    writeFileSync(args.report, renderReport(outcomes, { profile, defines, command: cmd }));
+    const explanations = (JSON.parse(readFileSync(EXPLANATIONS_FILE, 'utf8')) as { rules: Explanation[] }).rules;
+    writeFileSync(args.report, renderReport(outcomes, { profile, defines, command: cmd, explanations }));
     process.stdout.write(`report written to ${relative(REPO_ROOT, resolve(args.report))}\n`);
   }
   const passed = outcomes.filter((o) => o.status === 'pass').length;

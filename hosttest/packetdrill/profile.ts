@@ -52,7 +52,9 @@ export const strictProfile: Profile = Object.freeze({
  * - window-scale shift: FreeBSD derives it from kern.ipc.maxsockbuf (6 for 2 MB), synstack from
  *   its receive ring (RFC 7323 §2.3: the smallest shift that fits the buffer);
  * - SO_RCVBUF / SO_SNDBUF: FreeBSD rounds the buffer up to a multiple of the MSS once the
- *   connection has one (65536 -> 65700 for MSS 1460); synstack's rings keep their size.
+ *   connection has one (65536 -> 65700 for MSS 1460). The runner builds synstack's receive ring
+ *   at the size rounded for the link's MSS (shell.ts), so only a connection with a smaller MSS, or
+ *   the send buffer, which keeps its size, needs this.
  * The MSS value is compared exactly: both stacks announce MTU − 40 on the 1500-byte link.
  */
 export const synstackProfile: Profile = Object.freeze({

@@ -3,6 +3,7 @@
 // every failure with its first mismatch.
 
 import type { Profile } from './profile';
+import { FREEBSD_DEFAULTS } from './shell';
 import { causeKey, type ScriptOutcome } from './suite';
 
 interface Counts {
@@ -35,9 +36,20 @@ function groupBy<T>(list: T[], key: (t: T) => string): Map<string, T[]> {
 const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
 const code = (s: string): string => `\`${s.replace(/`/g, "'")}\``;
 
+/** Why a script that fails fails (explanations.json): the first rule whose `match` its path contains. */
+export interface Explanation {
+  match: string;
+  why: string;
+}
+
+export function explain(rel: string, explanations: readonly Explanation[]): string | null {
+  return explanations.find((e) => rel.includes(e.match))?.why ?? null;
+}
+
 export interface ReportOptions {
   profile: Profile;
   defines: string[];
+  explanations?: readonly Explanation[];
   command: string;
 }
 
@@ -71,7 +83,9 @@ export function renderReport(outcomes: ScriptOutcome[], opts: ReportOptions): st
     'a segment no line expects, or one that does not come, fails the script at that line. ' +
     `The profile relaxes: window ${p.window}, RST window ${p.rstWindow}, options ${p.optionLayout}, window-scale shift ${p.wscaleValue}, ` +
     `MSS value ${p.mssValue}, buffer rounding ${p.bufferRounding ? 'accepted' : 'not accepted'}. ` +
-    'The stack starts as a FreeBSD host with default sysctls would be configured (hosttest/packetdrill/shell.ts); ' +
+    'The stack starts as a FreeBSD host with default sysctls would be configured (hosttest/packetdrill/shell.ts: ' +
+    `${Object.entries(FREEBSD_DEFAULTS).map(([k, v]) => code(`${k}: ${JSON.stringify(v)}`)).join(', ')}; ` +
+    'the receive ring rounded up to whole segments as FreeBSD rounds its buffer, see docs/tcp.md for each option); ' +
     'a SKIP comes only from a rule of the exclusions file.');
   L.push('');
   L.push('## By group');
@@ -128,12 +142,20 @@ export function renderReport(outcomes: ScriptOutcome[], opts: ReportOptions): st
   }
   const failed = outcomes.filter((o) => o.status === 'fail');
   if (failed.length > 0) {
+    const explanations = opts.explanations ?? [];
+    const unexplained = failed.filter((o) => explain(o.rel, explanations) === null).length;
     L.push('');
     L.push('## Failures');
+    L.push('');
+    L.push(`Each failure with its first mismatch and, from hosttest/packetdrill/explanations.json, why it fails` +
+      `${unexplained > 0 ? ` (**${unexplained} not explained yet**)` : ''}.`);
     L.push('');
     for (const o of failed) {
       const f = o.failure;
       L.push(`### ${o.rel}`);
+      L.push('');
+      const why = explain(o.rel, explanations);
+      L.push(why === null ? '**Why: not explained yet.**' : `**Why:** ${why}`);
       L.push('');
       if (f === null) {
         L.push(o.reason);

@@ -187,8 +187,9 @@ describe('mutants fail at the line that was changed', () => {
     expectFail(replaceLine(text, finLine, (l) => l.replace('ack 1 ', 'ack 2 ')), finLine, 'mismatch', /ack/);
     expectFail(replaceLine(text, ack, () => ''), ack - 1, 'unexpected');
     expectFail(insertAfter(text, finLine, '+0.00 > P. 1:11(10) ack 1 win 65535'), finLine + 1, 'missing');
-    // A segment that does come, but later (the FIN's retransmission): a timing failure.
-    expectFail(insertAfter(text, finLine, '+0.00 > F. 1:1(0) ack 1 win 65535'), finLine + 1, 'timing', /sent at 0\.500 s, expected at 0\.200 s/);
+    // A segment that does come, but later (the FIN's retransmission): a timing failure. The RTO
+    // after the handshake's 100 ms sample is 100 + 4 · 50 + FreeBSD's 200 ms rexmit_slop = 500 ms.
+    expectFail(insertAfter(text, finLine, '+0.00 > F. 1:1(0) ack 1 win 65535'), finLine + 1, 'timing', /sent at 0\.700 s, expected at 0\.200 s/);
     const closed = readFileSync(CLOSED, 'utf8');
     const rst = lineOf(closed, '> R  34:34(0)');
     expectFail(replaceLine(closed, rst, (l) => l.replace('34:34', '35:35')), rst, 'mismatch', /seq: expected 35, got 34/);

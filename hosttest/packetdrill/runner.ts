@@ -24,7 +24,7 @@ import { type ExpectedTcp, flagsFromText, formatCaptured, matchTcp } from './mat
 import { type Captured, defaultNetConfig, StackUnderTest } from './net';
 import { printAction, printEvent, usToSeconds } from './printer';
 import { type Profile, type Relaxation, synstackProfile } from './profile';
-import { FREEBSD_DEFAULTS, buildSettings, runCommand } from './shell';
+import { FREEBSD_DEFAULTS, buildSettings, freebsdReceiveRing, runCommand } from './shell';
 import { type CallResult, type Done, SocketLayer, Unsupported, evalInt } from './sockets';
 import { ERRNO, ICMP_CODES, ICMP_TYPES } from './symbols';
 import type { TcpConfigInput } from '../../src/tcp/tcp';
@@ -115,7 +115,7 @@ class Runner {
   private nonFatal = new Set<string>();
   private stack!: StackUnderTest;
   private sockets!: SocketLayer;
-  private readonly socketDefaults = { keepInitMs: 75_000 };
+  private readonly socketDefaults = { keepInitMs: 75_000, receiveSpace: 0, sendSpace: 0 };
   private flow = { localPort: 8080, remotePort: REMOTE_PORT };
   private readonly flows = new Map<string, [number, number]>();
   private localIss: number | null = null;
@@ -193,10 +193,15 @@ class Runner {
     }
     this.currentLine = this.script.events[0]?.line ?? 0;
     const b = buildSettings(this.script);
+    this.socketDefaults.receiveSpace = b.receiveBuffer;
+    this.socketDefaults.sendSpace = b.sendBuffer;
     this.stack = new StackUnderTest({
       ...net,
       seed: this.options.seed ?? 1,
-      tcp: { connections: 16, ...FREEBSD_DEFAULTS, ...this.options.tcpConfig, receiveBuffer: b.receiveBuffer, sendBuffer: b.sendBuffer },
+      tcp: {
+        connections: 16, ...FREEBSD_DEFAULTS, ...this.options.tcpConfig,
+        receiveBuffer: freebsdReceiveRing(b.receiveBuffer, net.mtu), sendBuffer: b.sendBuffer,
+      },
     });
     this.flow = { localPort: this.bindPort, remotePort: REMOTE_PORT };
     this.sockets = new SocketLayer({
@@ -568,6 +573,7 @@ class Runner {
     const r = runCommand({
       stack: this.stack, sockets: this.sockets, flows: () => this.flows.values(),
       setKeepInitMs: (ms) => { this.socketDefaults.keepInitMs = ms; },
+      buffers: { receiveBuffer: this.socketDefaults.receiveSpace, sendBuffer: this.socketDefaults.sendSpace },
     }, command);
     this.trace.push(`${usToSeconds(this.t)} \`${command}\` ${r.ok ? 'ok' : 'failed'}  (line ${line})`);
     if (!r.ok) this.fail('command', r.detail.split('\n')[0]!, { detail: r.detail.split('\n').slice(1) });

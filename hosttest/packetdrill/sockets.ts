@@ -26,6 +26,13 @@ export class Unsupported extends Error {
 export interface SocketDefaults {
   /** TCP_KEEPINIT in ms: synstack has no such timer (its SYN retries bound a connect); kept for getsockopt. */
   keepInitMs: number;
+  /**
+   * The socket buffer sizes the script asked for (net.inet.tcp.recvspace / sendspace). SO_RCVBUF
+   * reports the requested size until a connection is synchronized, then the receive ring, which
+   * the runner builds rounded up to whole segments as FreeBSD rounds the buffer (shell.ts).
+   */
+  receiveSpace: number;
+  sendSpace: number;
 }
 
 export interface SocketEnv {
@@ -54,6 +61,10 @@ export type CallResult = Done | { kind: 'blocked'; retry: () => Done | null };
 
 const done = (ret: number, errno: string | null = null, mismatch: string | null = null): Done => ({ kind: 'done', ret, errno, mismatch });
 const fail = (errno: string): Done => done(-1, errno);
+
+/** Has the connection passed the handshake (so FreeBSD has sized its buffers to the MSS)? */
+const synchronized = (c: Connection | null): boolean =>
+  c !== null && c.stateName !== 'CLOSED' && c.stateName !== 'SYN-SENT' && c.stateName !== 'SYN-RECEIVED';
 
 /** FreeBSD TCP states, as sockstat and TCP_INFO name them, by synstack state name. */
 export const BSD_STATE: Readonly<Record<string, string>> = Object.freeze({
@@ -431,8 +442,8 @@ export class SocketLayer {
     const c = s.conn;
     switch (opt) {
       case 'SOL_SOCKET:SO_ERROR': actual = s.error === null ? 0 : ERRNO[s.error]!; s.error = null; break;
-      case 'SOL_SOCKET:SO_RCVBUF': actual = this.tcp.config.receiveBuffer; break;
-      case 'SOL_SOCKET:SO_SNDBUF': actual = this.tcp.config.sendBuffer; break;
+      case 'SOL_SOCKET:SO_RCVBUF': actual = synchronized(c) ? this.tcp.config.receiveBuffer : this.env.defaults.receiveSpace; break;
+      case 'SOL_SOCKET:SO_SNDBUF': actual = this.env.defaults.sendSpace; break;
       case 'SOL_SOCKET:SO_REUSEADDR': actual = s.reuseAddr ? 1 : 0; break;
       case 'SOL_SOCKET:SO_KEEPALIVE': actual = s.keepalive ? 1 : 0; break;
       case 'SOL_SOCKET:SO_LINGER': actual = s.linger ?? { onoff: 0, linger: 0 }; break;
@@ -510,7 +521,7 @@ export class SocketLayer {
       case 'SOL_SOCKET:SO_RCVBUF': case 'SOL_SOCKET:SO_SNDBUF': {
         // The rings are sized when the stack is built; the runner builds it with the value a script
         // sets before its first connection (see shell.ts). A different value now cannot be honoured.
-        const have = opt === 'SOL_SOCKET:SO_RCVBUF' ? this.tcp.config.receiveBuffer : this.tcp.config.sendBuffer;
+        const have = opt === 'SOL_SOCKET:SO_RCVBUF' ? this.env.defaults.receiveSpace : this.env.defaults.sendSpace;
         if (int() !== have) throw new Unsupported(`${opt.replace('SOL_SOCKET:', '')} ${int()} after the stack was built with ${have}`);
         break;
       }

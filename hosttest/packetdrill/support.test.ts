@@ -1,7 +1,7 @@
 // The pieces around the runner: exclusions, the sysctl / sockstat mapping, the `%{ }%` evaluator,
 // the segment matcher with its profile, and option encoding.
 
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ import { parseScript } from './parser';
 import { strictProfile, synstackProfile } from './profile';
 import { runScript } from './runner';
 import { buildSettings } from './shell';
+import { renderReport } from './report';
+import { SHARED_CONFORMANCE, type ScriptOutcome, discover } from './suite';
 
 describe('exclusions', () => {
   it('the checked-in rules load, each with a reason', () => {
@@ -192,5 +194,30 @@ describe('matching a segment', () => {
     expect([...bytes]).toEqual([2, 4, 5, 180, 4, 2, 0, 0]);
     expect(decodeOptions(bytes, 0, bytes.length)).toEqual(list);
     expect(encodeOptions([{ kind: 'wscale', value: 7 }]).length).toBe(4);
+  });
+});
+
+describe('the report', () => {
+  const outcome = (rel: string, status: 'pass' | 'fail'): ScriptOutcome => ({
+    path: `/x/${rel}`, rel, group: rel.split('/')[0]!, subgroup: rel.split('/')[1] ?? '', status,
+    reason: status === 'fail' ? 'line 3: boom' : '', relaxed: {}, warnings: [], trace: [],
+    failure: status === 'fail' ? { line: 3, kind: 'missing', message: 'boom', detail: [] } : null,
+  });
+
+  it('prints why each failure fails, and counts the failures no rule explains', () => {
+    const outcomes = [outcome('g/a/one.pkt', 'fail'), outcome('g/b/two.pkt', 'fail'), outcome('g/a/ok.pkt', 'pass')];
+    const md = renderReport(outcomes, { profile: synstackProfile, defines: [], command: 'x', explanations: [{ match: 'g/a/', why: 'Because A.' }] });
+    expect(md).toContain('**1 passed, 2 failed, 0 skipped**');
+    expect(md).toMatch(/### g\/a\/one\.pkt\n\n\*\*Why:\*\* Because A\./);
+    expect(md).toMatch(/### g\/b\/two\.pkt\n\n\*\*Why: not explained yet\.\*\*/);
+    expect(md).toContain('**1 not explained yet**');
+  });
+
+  it('the checked-in explanations each match a script of the shared suite', () => {
+    const rules = (JSON.parse(readFileSync(new URL('./explanations.json', import.meta.url), 'utf8')) as { rules: { match: string; why: string }[] }).rules;
+    for (const r of rules) {
+      expect(r.why.length).toBeGreaterThan(40);
+      if (existsSync(SHARED_CONFORMANCE)) expect(discover([SHARED_CONFORMANCE]).some((f) => f.includes(r.match)), r.match).toBe(true);
+    }
   });
 });

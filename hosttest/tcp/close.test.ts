@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/tcp/connection';
-import { established, readAll as read, recorder } from './setups';
+import { established, establishedWith, readAll as read, recorder } from './setups';
 import { PEER, US, pattern } from './peer';
 
 
@@ -45,6 +45,21 @@ describe('FIN-WAIT-1', () => {
     expect(c.stateName).toBe('TIME-WAIT');
     expect(p.tcp.timeWait.count).toBe(1);
     expect(r.events).toEqual(['peer-closed', 'closed']);
+  });
+
+  it('with trimOldSegments (BSD), takes the ACK of an old duplicate, ACKs it and drops its data', () => {
+    const r = recorder();
+    const { p, c, snd } = established({ trimOldSegments: true }, r.handler);
+    p.send({ flags: 'PA', seq: 1001, ack: snd, data: 10 });
+    read(c);
+    c.shutdown();
+    p.take();
+    // The 10 bytes again, now acknowledging our FIN: the ACK counts, the bytes are not delivered twice.
+    p.send({ flags: 'PA', seq: 1001, ack: snd + 1, data: 10 });
+    p.expect({ flags: 'A', seq: snd + 1, ack: 1011 });
+    expect(c.stateName).toBe('FIN-WAIT-2');
+    expect(c.readable).toBe(0);
+    expect(r.events.filter((e) => e.startsWith('readable'))).toEqual(['readable:10']);
   });
 
   it('retransmits an unacknowledged FIN on the RTO', () => {
@@ -166,9 +181,9 @@ describe('CLOSE-WAIT', () => {
 });
 
 describe('LAST-ACK', () => {
-  function lastAck() {
+  function lastAck(config = {}) {
     const r = recorder();
-    const e = established({}, r.handler);
+    const e = established(config, r.handler);
     e.p.send({ flags: 'FA', seq: 1001, ack: e.snd });
     e.c.shutdown();
     e.p.take();
@@ -195,17 +210,34 @@ describe('LAST-ACK', () => {
     p.expect({ flags: 'FA', seq: snd });
   });
 
-  it('closes on an RST at RCV.NXT without reporting an error', () => {
+  it('answers an old duplicate that acknowledges its FIN with an ACK and drops it (RFC 9293 §3.10.7.4)', () => {
+    const { p, c, snd } = lastAck();
+    // SEG.SEQ 1001 is the peer's FIN again: wholly before RCV.NXT (1002).
+    p.send({ flags: 'A', seq: 1001, ack: snd + 1 });
+    p.expect({ flags: 'A', seq: snd + 1, ack: 1002 });
+    expect(c.stateName).toBe('LAST-ACK');
+    expect(p.tcp.counters.drops['out-of-window']).toBe(1);
+  });
+
+  it('with trimOldSegments (BSD), takes the ACK of an old duplicate and closes without a reply', () => {
+    const { p, c, snd } = lastAck({ trimOldSegments: true });
+    p.send({ flags: 'A', seq: 1001, ack: snd + 1 });
+    p.expectNone();
+    expect(c.stateName).toBe('CLOSED');
+    expect(p.tcp.counters.oldSegments).toBe(1);
+  });
+
+  it('closes on an RST at RCV.NXT and reports "reset": its FIN was never acknowledged', () => {
     const { p, c, r } = lastAck();
     p.send({ flags: 'R', seq: 1002 });
     expect(c.stateName).toBe('CLOSED');
-    expect(r.events).toEqual(['peer-closed', 'closed']);
+    expect(r.events).toEqual(['peer-closed', 'error:reset']);
   });
 });
 
 describe('CLOSING', () => {
-  function closing() {
-    const e = established();
+  function closing(config = {}) {
+    const e = established(config);
     e.c.shutdown();
     e.p.take();
     e.p.send({ flags: 'FA', seq: 1001, ack: e.snd });
@@ -225,6 +257,32 @@ describe('CLOSING', () => {
     const { p, snd } = closing();
     p.advance(200);
     p.expect({ flags: 'FA', seq: snd, ack: 1002 });
+  });
+
+  it('ACKs the FIN that brings it to CLOSING with a bare ACK, or with its FIN again (resendFinWithAck, BSD)', () => {
+    for (const resendFinWithAck of [false, true]) {
+      const { p, c, snd } = established({ resendFinWithAck });
+      c.shutdown();
+      p.expect({ flags: 'FA', seq: snd });
+      p.send({ flags: 'FA', seq: 1001, ack: snd });
+      p.expect(resendFinWithAck ? { flags: 'FA', seq: snd, ack: 1002 } : { flags: 'A', seq: snd + 1, ack: 1002 });
+      expect(c.stateName).toBe('CLOSING');
+      // A challenge ACK stays bare either way (RFC 5961 §4.2).
+      p.send({ flags: 'S', seq: 5000 });
+      p.expect({ flags: 'A', seq: snd + 1, ack: 1002 });
+    }
+  });
+
+  it('reports "reset" on an RST at RCV.NXT (its FIN is unacknowledged)', () => {
+    const r = recorder();
+    const e = established({}, r.handler);
+    e.c.shutdown();
+    e.p.take();
+    e.p.send({ flags: 'FA', seq: 1001, ack: e.snd });
+    e.p.take();
+    e.p.send({ flags: 'R', seq: 1002 });
+    expect(e.c.stateName).toBe('CLOSED');
+    expect(r.events).toEqual(['peer-closed', 'error:reset']);
   });
 });
 
@@ -288,19 +346,78 @@ describe('TIME-WAIT', () => {
     p.expectNone();
   });
 
-  it('lets a new SYN with a higher sequence number reopen the tuple (RFC 6191 / RFC 1122 §4.2.2.13)', () => {
-    const { p } = timeWait();
+  it('answers a SYN without timestamps with a challenge ACK, whatever its sequence number (RFC 9293 §3.10.7.4, RFC 5961 §4.2)', () => {
+    const { p, snd } = timeWait({ challengeAcksPerSecond: 2 });
+    for (const seq of [500, 1002, 50_000]) p.send({ flags: 'S', seq });
+    expect(p.take().map((x) => [x.flags, x.seq - snd, x.ack])).toEqual([['A', 1, 1002], ['A', 1, 1002]]);
+    expect(p.tcp.counters.drops['syn-challenged']).toBe(3);
+    expect(p.tcp.counters.challengeAcksLimited).toBe(1);
+    expect(p.tcp.timeWait.count).toBe(1);
+  });
+
+  it('lets a SYN with a higher sequence number reopen the tuple with timeWaitReopenBySequence (RFC 1122 §4.2.2.13, BSD)', () => {
+    const { p, snd } = timeWait({ timeWaitReopenBySequence: true });
+    p.send({ flags: 'S', seq: 500 }); // not above RCV.NXT: a challenge ACK
+    p.expect({ flags: 'A', seq: snd + 1, ack: 1002 });
     p.send({ flags: 'S', seq: 50_000 });
     p.expect({ flags: 'SA', ack: 50_001 });
     expect(p.tcp.timeWait.count).toBe(0);
     expect(p.tcp.counters.timeWaitReused).toBe(1);
   });
 
-  it('answers a SYN with an old sequence number with an ACK, not a new connection', () => {
-    const { p, snd } = timeWait();
-    p.send({ flags: 'S', seq: 500 });
+  it('lets a SYN whose timestamp is above TS.Recent reopen the tuple, whatever its sequence number (RFC 6191)', () => {
+    const { p, c, snd, tsv } = establishedWith({ ts: true });
+    c.close();
+    p.take();
+    p.send({ flags: 'FA', seq: 1001, ack: snd + 1, ts: tsv() }); // TSval 102 becomes TS.Recent
+    p.expect({ flags: 'A', ack: 1002 });
+    expect(p.tcp.timeWait.count).toBe(1);
+    p.send({ flags: 'S', seq: 700, ts: [102, 0] }); // not newer: a challenge ACK
+    p.expect({ flags: 'A', seq: snd + 1, ack: 1002 });
+    p.send({ flags: 'S', seq: 700, ts: [103, 0] });
+    p.expect({ flags: 'SA', ack: 701 });
+    expect(p.tcp.counters.timeWaitReused).toBe(1);
+  });
+
+  it('in RFC 793 mode resets on a SYN in the window and ACKs one outside it', () => {
+    const { p, snd } = timeWait({ rfc5961Syn: false });
+    p.send({ flags: 'S', seq: 1001 });
     p.expect({ flags: 'A', seq: snd + 1, ack: 1002 });
     expect(p.tcp.timeWait.count).toBe(1);
+    p.send({ flags: 'S', seq: 1500 });
+    p.expect({ flags: 'RA', seq: snd + 1, ack: 1002 });
+    expect(p.tcp.timeWait.count).toBe(0);
+  });
+
+  it('judges the window of a scaled connection in bytes, not by the window field (RFC 7323 §2.3)', () => {
+    // 2048-byte ring, our shift 2 (configured), the peer scales too: the field says ~512, RCV.WND ~2048.
+    const { p, c, snd, tsv } = establishedWith({ ws: 0 }, { rfc5961Syn: false, windowScale: 2 });
+    expect(c.rcvScale).toBe(2);
+    c.close();
+    p.take();
+    p.send({ flags: 'FA', seq: 1001, ack: snd + 1, ts: tsv() });
+    const last = p.expect({ flags: 'A', ack: 1002 });
+    expect(last.win).toBeLessThan(1500);
+    p.send({ flags: 'S', seq: 1002 + 1500 }); // beyond the field, inside the window: RFC 793 reset
+    p.expect({ flags: 'RA', seq: snd + 1, ack: 1002 });
+  });
+
+  it('answers a SYN+FIN as a SYN even with dropSynFin, and never reopens on it', () => {
+    const { p, snd } = timeWait({ dropSynFin: true, timeWaitReopenBySequence: true });
+    p.send({ flags: 'SF', seq: 50_000 });
+    p.expect({ flags: 'A', seq: snd + 1, ack: 1002 });
+    expect(p.tcp.timeWait.count).toBe(1);
+  });
+
+  it('ACKs an unacceptable segment without ACK bit, unless timeWaitIgnoresNoAck (BSD)', () => {
+    for (const timeWaitIgnoresNoAck of [false, true]) {
+      const { p, snd } = timeWait({ timeWaitIgnoresNoAck });
+      p.send({ flags: 'F', seq: 1001 }); // the FIN again, without ACK: before RCV.NXT
+      if (timeWaitIgnoresNoAck) p.expectNone();
+      else p.expect({ flags: 'A', seq: snd + 1, ack: 1002 });
+      p.send({ flags: 'F', seq: 1002 }); // acceptable, no ACK bit: dropped either way
+      p.expectNone();
+    }
   });
 
   it('recycles the oldest entry when the table is full, and counts it', () => {

@@ -55,6 +55,22 @@ describe('SYNs carrying more than a SYN', () => {
     p.expect({ flags: 'SA', ack: 1001 });
   });
 
+  it('queues text on the SYN of a simultaneous open and delivers it once ESTABLISHED (RFC 9293 §3.10.7.3)', () => {
+    const { p, c, iss, events } = synSent();
+    p.send({ flags: 'S', seq: 7000, data: 3 });
+    p.expect({ flags: 'SA', seq: iss, ack: 7001 }); // the SYN only: the text is not acknowledged yet
+    expect(c.readable).toBe(0);
+    p.send({ flags: 'A', seq: 7004, ack: iss + 1 });
+    p.expectNone(); // the ACK of the text is delayed
+    expect(c.stateName).toBe('ESTABLISHED');
+    expect(c.readable).toBe(3);
+    expect(events).toContain('readable:3');
+    c.read(new Uint8Array(3));
+    p.expectNone(); // reading 3 bytes opens no window worth announcing
+    p.advance(100);
+    p.expect({ flags: 'A', seq: iss + 1, ack: 7004 });
+  });
+
   it('treats SYN+FIN as a SYN when drop_synfin is off, ignoring the FIN', () => {
     const p = new TcpPeer({ dropSynFin: false });
     p.tcp.listen(80);

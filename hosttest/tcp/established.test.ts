@@ -33,6 +33,22 @@ describe('ESTABLISHED: receiving', () => {
     p.expect({ flags: 'A', ack: 4071 });
   });
 
+  it('does not re-announce the window of its SYN-ACK when the first bytes are read before any ACK', () => {
+    for (const halfOpen of ['block-per-syn', undefined] as const) {
+      const p = new TcpPeer();
+      const l = p.tcp.listen(80, halfOpen ? { halfOpen } : {}) as Listener;
+      p.send({ flags: 'S', seq: 1000, mss: 1460 });
+      const sa = p.expect({ flags: 'SA', ack: 1001 });
+      p.send({ flags: 'A', seq: 1001, ack: sa.seq + 1 });
+      const c = l.accept()!;
+      p.send({ flags: 'PA', seq: 1001, ack: sa.seq + 1, data: 10 });
+      read(c);
+      p.expectNone(); // the window is what the SYN-ACK said; the delayed ACK is still pending
+      p.advance(100);
+      p.expect({ flags: 'A', ack: 1011 });
+    }
+  });
+
   it('ACKs at once with delayed ACKs turned off', () => {
     const { p, snd } = established({ delayedAckMs: 0 });
     p.send({ flags: 'PA', seq: 1001, ack: snd, data: 10 });
@@ -108,6 +124,19 @@ describe('ESTABLISHED: RFC 5961', () => {
     expect(c.stateName).toBe('ESTABLISHED');
   });
 
+  it('takes an RST at exactly RCV.NXT + RCV.WND as outside the window (a bare ACK there is taken)', () => {
+    // The receive ring is 2048 bytes: the window is [1001, 3049).
+    const { p, c, snd } = established({ rfc5961Rst: false });
+    p.send({ flags: 'R', seq: 1001 + 2048 });
+    p.expectNone();
+    expect(c.stateName).toBe('ESTABLISHED');
+    expect(p.tcp.counters.drops['rst-out-of-window']).toBe(1);
+    p.send({ flags: 'A', seq: 1001 + 2048, ack: snd });
+    p.expectNone();
+    p.send({ flags: 'R', seq: 1001 + 2047 });
+    expect(c.stateName).toBe('CLOSED');
+  });
+
   it('resets on any in-window RST in RFC 793 mode (insecure_rst)', () => {
     const { p, c } = established({ rfc5961Rst: false });
     p.send({ flags: 'R', seq: 1500 });
@@ -127,9 +156,25 @@ describe('ESTABLISHED: RFC 5961', () => {
     const r = recorder();
     const { p, c, snd } = established({ rfc5961Syn: false }, r.handler);
     p.send({ flags: 'S', seq: 1500 });
-    p.expect({ flags: 'R', seq: snd });
+    p.expect({ flags: 'RA', seq: snd, ack: 1001 });
     expect(c.stateName).toBe('CLOSED');
     expect(r.events).toEqual(['error:reset']);
+  });
+
+  it('answers a SYN outside the window with a rate-limited challenge ACK (§4.2, §7)', () => {
+    const { p, c, snd } = established({ challengeAcksPerConnection: 2 });
+    for (const seq of [500, 1001 + 100_000, 900]) p.send({ flags: 'S', seq });
+    expect(p.take().map((x) => [x.flags, x.seq, x.ack])).toEqual([['A', snd, 1001], ['A', snd, 1001]]);
+    expect(p.tcp.counters.drops['syn-challenged']).toBe(3);
+    expect(p.tcp.counters.challengeAcksLimited).toBe(1);
+    expect(c.stateName).toBe('ESTABLISHED');
+  });
+
+  it('answers a SYN outside the window with an ACK and stays up in RFC 793 mode', () => {
+    const { p, c, snd } = established({ rfc5961Syn: false });
+    p.send({ flags: 'S', seq: 1001 + 100_000 });
+    p.expect({ flags: 'A', seq: snd, ack: 1001 });
+    expect(c.stateName).toBe('ESTABLISHED');
   });
 
   it('challenges an ACK of data never sent, and an ACK older than SND.UNA − MAX.SND.WND (§5.2)', () => {
@@ -246,6 +291,22 @@ describe('ESTABLISHED: sending', () => {
     expect(out[4]!.seq).toBe(snd + 10);
     expect(r.events).toEqual(['error:timeout']);
     expect(c.stateName).toBe('CLOSED');
+  });
+
+  it('adds rtoSlopMs to every RTO computed from a sample (FreeBSD rexmit_slop), above minRtoMs', () => {
+    const { p, c, snd } = established({ rtoSlopMs: 200, minRtoMs: 30 });
+    expect(c.rto).toBe(201); // the handshake's 0 ms sample: 0 + max(G = 1, 0) + 200
+    c.write(pattern(10));
+    p.take();
+    p.advance(80);
+    p.send({ flags: 'A', seq: 1001, ack: snd + 10 });
+    expect(c.rto).toBe(290); // 10 + 4 · 20 + 200
+    c.write(pattern(10));
+    p.take();
+    p.advance(289);
+    p.expectNone();
+    p.advance(1);
+    p.expect({ seq: snd + 10, len: 10 });
   });
 
   it('samples the RTT from ACKs (RFC 6298) but not from retransmitted segments (Karn)', () => {

@@ -29,6 +29,11 @@ export interface TcpConfig {
   maxRetries: number;
   initialRtoMs: number;
   minRtoMs: number;
+  /**
+   * Added to every RTO computed from RTT samples (FreeBSD's net.inet.tcp.rexmit_slop, 200 ms there,
+   * with a 30 ms minimum instead of synstack's 200 ms floor). 0: RFC 6298 §2.3 as written.
+   */
+  rtoSlopMs: number;
   maxRtoMs: number;
   /** Maximum segment lifetime; TIME-WAIT lasts 2 × MSL (RFC 9293 §3.4.2). */
   mslMs: number;
@@ -43,6 +48,30 @@ export interface TcpConfig {
   rfc5961Ack: boolean;
   /** Drop segments with both SYN and FIN (they have no legitimate use). */
   dropSynFin: boolean;
+  /**
+   * BSD: a segment that lies wholly before RCV.NXT (an old duplicate) is trimmed to nothing and its
+   * ACK field is still processed, then answered with an ACK. Off (RFC 9293 §3.10.7.4): it is
+   * unacceptable, answered with an ACK and dropped, ACK field and all.
+   */
+  trimOldSegments: boolean;
+  /**
+   * BSD: while our FIN is unacknowledged, every ACK we owe (other than a challenge ACK) carries the
+   * FIN again, numbered as the FIN. Off: a bare ACK numbered SND.MAX; the FIN is resent only by the
+   * retransmission timer.
+   */
+  resendFinWithAck: boolean;
+  /**
+   * Let a SYN reopen a tuple in TIME-WAIT by its sequence number alone (SEG.SEQ > RCV.NXT, RFC 1122
+   * §4.2.2.13, and RFC 6191's rules when timestamps are not on both sides), as BSD does. Off: only
+   * a SYN whose timestamp shows a new incarnation reopens (RFC 9293 §3.10.7.4, RFC 6191); any other
+   * SYN draws a challenge ACK (RFC 5961 §4.2).
+   */
+  timeWaitReopenBySequence: boolean;
+  /**
+   * BSD: in TIME-WAIT, a segment without ACK (other than a SYN) is dropped without a reply even
+   * when it is unacceptable. Off: RFC 9293 §3.10.7.4's first check ACKs it.
+   */
+  timeWaitIgnoresNoAck: boolean;
   /** Challenge ACKs per connection per second, and for the whole stack (RFC 5961 §7). */
   challengeAcksPerConnection: number;
   challengeAcksPerSecond: number;
@@ -79,6 +108,7 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   maxRetries: 12,
   initialRtoMs: 1000,
   minRtoMs: 200,
+  rtoSlopMs: 0,
   maxRtoMs: 60_000,
   mslMs: 30_000,
   finWait2TimeoutMs: 60_000,
@@ -87,6 +117,10 @@ export const defaultTcpConfig: TcpConfig = Object.freeze({
   rfc5961Syn: true,
   rfc5961Ack: true,
   dropSynFin: true,
+  trimOldSegments: false,
+  resendFinWithAck: false,
+  timeWaitReopenBySequence: false,
+  timeWaitIgnoresNoAck: false,
   challengeAcksPerConnection: 10,
   challengeAcksPerSecond: 100,
   resetsPerSecond: 100,
@@ -128,6 +162,7 @@ export type TcpDropReason =
   | 'data-after-close'    // data for a connection the application closed: answered with RST
   | 'time-wait-rst'       // RST in TIME-WAIT, ignored (RFC 1337)
   | 'time-wait-segment'   // other segment in TIME-WAIT
+  | 'time-wait-syn'       // SYN in TIME-WAIT, RFC 793 mode: reset (in the window) or ACKed
   | 'closing-ignored'     // segment in CLOSING/LAST-ACK that did not ack our FIN
   | 'paws'                // RFC 7323 §5: timestamp older than TS.Recent (answered with ACK)
   | 'reassembly-full';    // out-of-order segment with no room in the reassembly queue or ring
@@ -147,6 +182,8 @@ export interface TcpCounters {
   retransmits: number;
   fastRetransmits: number;
   dupAcks: number;
+  /** Old duplicates whose ACK field was processed (`trimOldSegments`). */
+  oldSegments: number;
   outOfOrder: number;
   delayedAcks: number;
   persistProbes: number;
@@ -168,7 +205,7 @@ export function newTcpCounters(): TcpCounters {
   return {
     segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, activeOpens: 0, passiveOpens: 0,
     established: 0, resetsIn: 0, resetsOut: 0, challengeAcks: 0, challengeAcksLimited: 0,
-    retransmits: 0, fastRetransmits: 0, dupAcks: 0, outOfOrder: 0, delayedAcks: 0, persistProbes: 0,
+    retransmits: 0, fastRetransmits: 0, dupAcks: 0, oldSegments: 0, outOfOrder: 0, delayedAcks: 0, persistProbes: 0,
     urgentIn: 0, synRetransmits: 0, timeouts: 0, keepaliveProbes: 0, keepaliveDrops: 0,
     timeWaitEntered: 0, timeWaitRecycled: 0, timeWaitReused: 0, finWait2Timeouts: 0,
     icmpErrors: 0, connectionsFull: 0, drops: {},

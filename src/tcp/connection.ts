@@ -90,6 +90,11 @@ export class Connection {
   /** Right edge of the window we last advertised (RCV.NXT + RCV.WND then). */
   rcvAdv = 0;
   finReceived = false;
+  /**
+   * Bytes of text that came on the peer's SYN in a simultaneous open, held unreadable in the
+   * receive ring just past RCV.NXT until the handshake completes (RFC 9293 §3.10.7.3).
+   */
+  synText = 0;
 
   // Options.
   /** Effective send MSS (RFC 9293 §3.7.1, RFC 6691): peer's MSS option bounded by our MTU. */

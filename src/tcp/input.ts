@@ -10,7 +10,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '..
 import { ccDupAck, ccInit, ccNewAck } from './congestion';
 import { type Connection, SCOREBOARD_RANGES } from './connection';
 import type { TcpContext } from './context';
-import { output, retransmitAt, sendAck, sendSegment, sendSyn } from './output';
+import { output, retransmitAt, sendAck, sendPureAck, sendSegment, sendSyn } from './output';
 import { rttSample } from './rtt';
 import {
   CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK, SYN_RECEIVED, SYN_SENT, canReceive,
@@ -85,9 +85,11 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
     // Data or FIN riding on the SYN-ACK: process it as in ESTABLISHED (RFC 9293 §3.10.7.3 "queue them").
     if (seg.payloadLength > 0 || f & TCP_FIN) text(ctx, c, seg, seqAdd(seg.seq, 1), now);
   } else {
-    // Simultaneous open (RFC 9293 §3.5, Figure 8): our SYN crossed theirs.
+    // Simultaneous open (RFC 9293 §3.5, Figure 8): our SYN crossed theirs. Text on the SYN is
+    // queued for after ESTABLISHED (§3.10.7.3): stored just past RCV.NXT, not yet acknowledged.
     ctx.setState(c, SYN_RECEIVED, 'simultaneous-open');
     c.rtxCount = 0;
+    if (seg.payloadLength > 0) c.synText = c.receiveBuffer.writeAt(0, seg.bytes, seg.payloadOffset, seg.payloadLength);
     sendSyn(ctx, c, now);
   }
 }
@@ -118,6 +120,26 @@ function completeHandshake(ctx: TcpContext, c: Connection, seg: TcpSegment, wind
   c.sndWl1 = seg.seq;
   ctx.setState(c, ESTABLISHED, seg.flags & TCP_SYN ? 'syn-ack' : 'ack');
   ctx.established(c, now);
+  if (c.synText > 0) {
+    // The text that came on the peer's SYN is now received in order (§3.10.7.3).
+    const n = c.receiveBuffer.commit(c.synText);
+    c.synText = 0;
+    c.rcvNxt = seqAdd(c.rcvNxt, n);
+    c.bytesReceived += n;
+    ctx.counters.bytesIn += n;
+    c.unackedBytes += n;
+    delayAck(ctx, c, now);
+    ctx.notifyReadable(c);
+  }
+}
+
+/** Arm the delayed ACK (RFC 1122 §4.2.3.2), or ACK at once when it is off. */
+function delayAck(ctx: TcpContext, c: Connection, now: number): void {
+  if (ctx.config.delayedAckMs <= 0) c.ackNow = true;
+  else if (c.ackAt === Infinity) {
+    c.ackAt = now + ctx.config.delayedAckMs;
+    ctx.armed(c.ackAt);
+  }
 }
 
 /** RFC 9293 §3.10.7.4 for SYN-RECEIVED and the synchronized states (TIME-WAIT excepted). */
@@ -151,19 +173,43 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
 
   // First: is the segment acceptable (the four cases of §3.10.7.4)? A zero-length segment exactly
   // at the right edge is taken too, as BSD and Linux do: it is what a peer that filled our window
-  // sends, and refusing its ACKs would stall it until a timeout.
+  // sends, and refusing its ACKs would stall it until a timeout. Not an RST: an RST is in the window
+  // only strictly inside it (RFC 5961 §3.2, RCV.NXT =< SEG.SEQ < RCV.NXT+RCV.WND).
+  const rightEdge = f & TCP_RST ? 0 : 1;
   const acceptable = segLen === 0
-    ? window === 0 ? seq === c.rcvNxt : seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window + 1))
+    ? window === 0 ? seq === c.rcvNxt : seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window + rightEdge))
     : window > 0 && (seqInRange(seq, c.rcvNxt, seqAdd(c.rcvNxt, window)) ||
         seqInRange(seqAdd(seq, segLen - 1), c.rcvNxt, seqAdd(c.rcvNxt, window)));
+  // A segment wholly before RCV.NXT (an old duplicate) is unacceptable too; with `trimOldSegments`
+  // (BSD) it is instead trimmed to nothing and only its ACK field goes on to be processed, and it
+  // is ACKed unless that ACK ends the connection.
+  let old = false;
   if (!acceptable) {
     if (f & TCP_RST) {
       ctx.drop('rst-out-of-window');
       return;
     }
-    ctx.drop('out-of-window');
-    sendAck(ctx, c, now);
-    return;
+    if (f & TCP_SYN && c.state !== SYN_RECEIVED) {
+      // RFC 5961 §4.2: a SYN in a synchronized state draws a challenge ACK "irrespective of the
+      // sequence number", under the challenge-ACK limits (§7). RFC 793 mode: the plain ACK of
+      // the first check. Either way a bare ACK (never a FIN again, see sendAck).
+      if (config.rfc5961Syn) {
+        ctx.drop('syn-challenged');
+        ctx.challengeAck(c, now);
+      } else {
+        ctx.drop('out-of-window');
+        sendPureAck(ctx, c, now);
+      }
+      return;
+    }
+    old = config.trimOldSegments && (f & (TCP_SYN | TCP_ACK)) === TCP_ACK && seqLeq(seqAdd(seq, segLen), c.rcvNxt);
+    if (!old) {
+      ctx.drop('out-of-window');
+      sendAck(ctx, c, now);
+      return;
+    }
+    ctx.counters.oldSegments++;
+    c.ackNow = true;
   }
   ctx.touchKeepalive(c, now);
 
@@ -175,9 +221,10 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
       ctx.challengeAck(c, now);
       return;
     }
+    // In CLOSING and LAST-ACK too the application hears "reset": its FIN, queued like data
+    // (§3.10.4 CLOSE), is still unacknowledged, and outstanding SENDs get "reset" responses.
     if (c.state === SYN_RECEIVED && c.passive) ctx.forgetHalfOpen(c, 'rst');
     else if (c.state === SYN_RECEIVED) ctx.fail(c, 'refused', false, now);
-    else if (c.state === CLOSING || c.state === LAST_ACK) ctx.finish(c, now);
     else ctx.fail(c, 'reset', false, now);
     return;
   }
@@ -195,8 +242,11 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
       ctx.challengeAck(c, now);
       return;
     }
-    // RFC 793: an in-window SYN is an error; reset the connection.
-    ctx.fail(c, 'reset', true, now);
+    // RFC 793: an in-window SYN is an error; reset the connection. The RST acknowledges what we
+    // received (<SEQ=SND.MAX><ACK=RCV.NXT><CTL=RST,ACK>), as BSD sends it: RFC 793 gives no form,
+    // and the ACK lets the peer see which of its segments we had.
+    sendSegment(ctx, c, c.sndMax, TCP_RST | TCP_ACK, 0, 0, now);
+    ctx.fail(c, 'reset', false, now);
     return;
   }
 
@@ -219,6 +269,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
   if (c.tsOk && ts.hasTimestamps && seqGeq(ts.tsVal, c.tsRecent) && seqLeq(seq, c.lastAckSent)) c.tsRecent = ts.tsVal;
 
   // Sixth: URG (RFC 9293 §3.8.5): data stays inline; remember RCV.UP and tell the application.
+  if (old) return;
   if (f & TCP_URG && canReceive(c.state)) urgent(ctx, c, seqAdd(seg.seq, seg.urgentPointer));
 
   // Seventh and eighth: text and FIN.
@@ -462,11 +513,8 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
     }
     if (q.finSeq >= 0 && q.finSeq === c.rcvNxt) fin = true;
     // RFC 5681 §4.2: ACK at once when filling a gap; else at least every second full segment.
-    if (hadHoles || c.unackedBytes >= 2 * (c.rcvMss - (c.tsOk ? 12 : 0)) || ctx.config.delayedAckMs <= 0) c.ackNow = true;
-    else if (c.ackAt === Infinity) {
-      c.ackAt = now + ctx.config.delayedAckMs;
-      ctx.armed(c.ackAt);
-    }
+    if (hadHoles || c.unackedBytes >= 2 * (c.rcvMss - (c.tsOk ? 12 : 0))) c.ackNow = true;
+    else delayAck(ctx, c, now);
     if (took + more > 0) ctx.notifyReadable(c);
   }
   if (fin) {

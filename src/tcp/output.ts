@@ -6,7 +6,7 @@
 
 import { TX_IP_PAYLOAD } from '../iface/ip-layer';
 import { IP_PROTO_TCP } from '../wire/ipv4';
-import { seqAdd, seqDiff, seqGt, seqGeq, seqLt } from '../wire/seq';
+import { seqAdd, seqDiff, seqGt, seqGeq, seqLeq, seqLt } from '../wire/seq';
 import {
   MAX_SACK_BLOCKS, TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptions, emitTcp, writeTcpOptions,
 } from '../wire/tcp';
@@ -66,6 +66,9 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
   if (dataLength > 0) c.sendBuffer.peek(dataOffset, tx, payloadAt, dataLength);
   // RFC 7323 §2.2: the window field of a SYN is never scaled.
   const window = flags & TCP_SYN ? Math.min(c.receiveBuffer.free, 0xffff) : advertisedWindow(c) >>> c.rcvScale;
+  // A SYN-ACK's window is advertised too: remember its right edge (else the first read would
+  // announce the window again).
+  if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && seqGt(seqAdd(c.rcvNxt, window), c.rcvAdv)) c.rcvAdv = seqAdd(c.rcvNxt, window);
   const ack = flags & TCP_ACK ? c.rcvNxt : 0;
   emitTcp(tx, at, c.localPort, c.remotePort, seq, ack, flags, window, 0, optLen, dataLength, c.localIp, c.remoteIp, ip.checksum);
   const r = ip.sendIpv4(c.remoteIp, IP_PROTO_TCP, TCP_HEADER_LEN + optLen + dataLength, now, true);
@@ -122,8 +125,19 @@ export function sendSyn(ctx: TcpContext, c: Connection, now: number): void {
  * timeout rewinds SND.NXT, an ACK numbered below what the peer already has would be unacceptable
  * to it and draw an ACK back.
  */
-export function sendAck(ctx: TcpContext, c: Connection, now: number): void {
+export function sendPureAck(ctx: TcpContext, c: Connection, now: number): void {
   sendSegment(ctx, c, c.sndMax, TCP_ACK, 0, 0, now);
+}
+
+/**
+ * The ACK the connection owes (delayed, immediate, or for an unacceptable segment). With
+ * `resendFinWithAck` (BSD), while our FIN is unacknowledged it goes as the FIN again, numbered as
+ * the FIN: a retransmission RFC 9293 always allows. Challenge ACKs stay bare (sendPureAck).
+ */
+export function sendAck(ctx: TcpContext, c: Connection, now: number): void {
+  if (ctx.config.resendFinWithAck && c.finSent && seqLeq(c.sndUna, c.finSeq)) {
+    sendSegment(ctx, c, c.finSeq, TCP_ACK | TCP_FIN, 0, 0, now);
+  } else sendPureAck(ctx, c, now);
 }
 
 /** RFC 9293 §3.10.4 ABORT: <SEQ=SND.NXT><CTL=RST>. */

@@ -15,8 +15,9 @@ export function rttSample(c: Connection, r: number, config: TcpConfig): void {
     c.rttvar = 0.75 * c.rttvar + 0.25 * Math.abs(c.srtt - r);
     c.srtt = 0.875 * c.srtt + 0.125 * r;
   }
-  // §2.3 with a 1 ms clock granularity G; §2.4 and §2.5: bounded below and above.
-  c.rto = clampRto(c.srtt + Math.max(1, 4 * c.rttvar), config);
+  // §2.3 with a 1 ms clock granularity G (plus the configured slop); §2.4 and §2.5: bounded below
+  // and above.
+  c.rto = clampRto(c.srtt + Math.max(1, 4 * c.rttvar) + config.rtoSlopMs, config);
 }
 
 /** §5.5: back off the timer after it expires. */

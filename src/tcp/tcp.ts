@@ -12,7 +12,7 @@ import { TX_IP_PAYLOAD } from '../iface/ip-layer';
 import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED } from '../wire/icmp';
 import { IP_PROTO_TCP, type Ipv4Packet, ipv4ToString } from '../wire/ipv4';
 import { read32 } from '../wire/bytes';
-import { seqAdd, seqDiff, seqGeq, seqGt, seqInRange, seqLeq } from '../wire/seq';
+import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from '../wire/seq';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptions, TcpSegment, emitTcp, writeTcpOptions } from '../wire/tcp';
 import { type TcpConfig, type TcpCounters, type TcpDropReason, defaultTcpConfig, newTcpCounters } from './config';
 import { Connection, type ConnectionHandler, type ConnectionOwner } from './connection';
@@ -21,10 +21,10 @@ import { segmentArrives, takeSynOptions } from './input';
 import { EphemeralPorts } from './ports';
 import { IsnGenerator, TupleHasher } from './isn';
 import { BlockPerSyn, type HalfOpenPolicy, Listener, type ListenerHandler, type ListenerOwner } from './listener';
-import { output, sendReset, sendSyn, synOptions } from './output';
+import { output, sendPureAck, sendReset, sendSyn, synOptions } from './output';
 import { connectionDeadline, connectionTimers } from './timers';
 import { TupleIndex } from './table';
-import { TimeWaitTable } from './timewait';
+import { TW_ACK, TW_CHALLENGE, TW_DROP, TW_FIN_AGAIN, TW_REOPEN, TW_RESET, TimeWaitTable } from './timewait';
 import { ccInit } from './congestion';
 import { rttSample } from './rtt';
 import { SynCache, type SynCacheOwner } from './syncache';
@@ -288,20 +288,30 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     if (err !== null) return err;
     this.counters.segmentsIn++;
     const f = seg.flags;
-    if (seg.srcPort === 0 || seg.dstPort === 0) this.drop('bad-port');
-    else if ((f & (TCP_SYN | TCP_RST)) === (TCP_SYN | TCP_RST)) this.drop('syn-rst');
-    else if ((f & (TCP_SYN | TCP_FIN)) === (TCP_SYN | TCP_FIN) && this.config.dropSynFin) this.drop('syn-fin');
+    if (seg.srcPort === 0 || seg.dstPort === 0) {
+      this.drop('bad-port');
+      return null;
+    }
+    if ((f & (TCP_SYN | TCP_RST)) === (TCP_SYN | TCP_RST)) {
+      this.drop('syn-rst');
+      return null;
+    }
+    // dropSynFin keeps SYN+FIN away from connections and listeners; a TIME-WAIT entry answers it as
+    // the SYN it is (a challenge ACK) and never lets it reopen the tuple (TimeWaitTable.verdict).
+    const synFin = (f & (TCP_SYN | TCP_FIN)) === (TCP_SYN | TCP_FIN) && this.config.dropSynFin;
+    const slot = this.index.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    if (slot >= 0) {
+      if (synFin) this.drop('syn-fin');
+      else segmentArrives(this, this.connections[slot]!, seg, now);
+      return null;
+    }
+    const tw = this.timeWait.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
+    if (tw >= 0 && this.timeWaitSegment(tw, seg, now)) return null;
+    if (synFin) this.drop('syn-fin');
     else {
-      const slot = this.index.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-      if (slot >= 0) segmentArrives(this, this.connections[slot]!, seg, now);
-      else {
-        const tw = this.timeWait.find(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-        if (tw < 0 || !this.timeWaitSegment(tw, seg, now)) {
-          const l = this.listenerOn(seg.dstPort);
-          if (l !== null) this.policies[l.index]!.segment(l, seg, ip, now);
-          else this.closedSegment(seg, ip, now);
-        }
-      }
+      const l = this.listenerOn(seg.dstPort);
+      if (l !== null) this.policies[l.index]!.segment(l, seg, ip, now);
+      else this.closedSegment(seg, ip, now);
     }
     return null;
   }
@@ -327,38 +337,52 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   }
 
   /**
-   * A segment for a tuple in TIME-WAIT. Returns false when it is a new SYN that may reopen the
-   * connection (the entry is gone and the caller hands the SYN to the listener).
+   * A segment for a tuple in TIME-WAIT (the rules are in TimeWaitTable.verdict). Returns false when
+   * it is the SYN of a new incarnation and a listener wants it: the entry is gone and the caller
+   * hands the SYN to the listener.
    */
   private timeWaitSegment(e: number, seg: TcpSegment, now: number): boolean {
-    const tw = this.timeWait, f = seg.flags;
-    if (f & TCP_RST) {
-      // RFC 1337: an RST must not cut TIME-WAIT short.
-      this.drop('time-wait-rst');
-      return true;
+    const tw = this.timeWait;
+    let v = tw.verdict(e, seg, this.config);
+    if (v === TW_REOPEN) {
+      if (this.listenerOn(seg.dstPort) !== null) {
+        this.counters.timeWaitReused++;
+        this.timeWaitGone(e);
+        tw.remove(e);
+        return false;
+      }
+      v = this.config.rfc5961Syn ? TW_CHALLENGE : TW_ACK;
     }
-    if (f & TCP_SYN && !(f & TCP_ACK) && seqGt(seg.seq, tw.rcvNxt[e]!) && this.listenerOn(seg.dstPort) !== null) {
-      // RFC 1122 §4.2.2.13 (and RFC 6191 without timestamps): a SYN above RCV.NXT may reopen.
-      this.counters.timeWaitReused++;
-      this.timeWaitGone(e);
-      tw.remove(e);
-      return false;
+    const ack = (): void => {
+      this.sendBare(tw.localIp[e]!, tw.localPort[e]!, tw.remoteIp[e]!, tw.remotePort[e]!, tw.sndNxt[e]!, tw.rcvNxt[e]!, TCP_ACK, tw.window[e]!, now);
+    };
+    switch (v) {
+      case TW_DROP:
+        this.drop(seg.flags & TCP_RST ? 'time-wait-rst' : 'time-wait-segment');
+        break;
+      case TW_FIN_AGAIN:
+        // Our ACK of the peer's FIN was lost: ACK it and restart 2 MSL (RFC 9293 §3.10.7.4 eighth).
+        this.drop('time-wait-segment');
+        tw.arm(e, now + 2 * this.config.mslMs);
+        ack();
+        break;
+      case TW_ACK:
+        this.drop(seg.flags & TCP_SYN ? 'time-wait-syn' : 'time-wait-segment');
+        ack();
+        break;
+      case TW_CHALLENGE:
+        this.drop('syn-challenged');
+        if (this.challengeAllowed(now)) ack();
+        else this.counters.challengeAcksLimited++;
+        break;
+      case TW_RESET:
+        // RFC 793: an in-window SYN is an error; reset, in the form input.ts uses, and close.
+        this.drop('time-wait-syn');
+        this.sendBare(tw.localIp[e]!, tw.localPort[e]!, tw.remoteIp[e]!, tw.remotePort[e]!, tw.sndNxt[e]!, tw.rcvNxt[e]!, TCP_RST | TCP_ACK, 0, now);
+        this.timeWaitGone(e);
+        tw.remove(e);
+        break;
     }
-    const rcvNxt = tw.rcvNxt[e]!;
-    if (!(f & TCP_ACK) && seqInRange(seg.seq, rcvNxt, seqAdd(rcvNxt, tw.window[e]! + 1))) {
-      // Acceptable but without ACK: RFC 9293 §3.10.7.4 fifth check drops it silently.
-      this.drop('time-wait-segment');
-      return true;
-    }
-    const ackOnly = seg.segmentLength === 0 && seg.seq === rcvNxt;
-    if (f & TCP_FIN && seqAdd(seg.seq, seg.segmentLength) === tw.rcvNxt[e]) {
-      // The peer's FIN again: our ACK was lost. ACK it and restart 2 MSL (RFC 9293 §3.10.7.4 eighth).
-      tw.arm(e, now + 2 * this.config.mslMs);
-    } else if (ackOnly) {
-      this.drop('time-wait-segment');
-      return true;
-    } else this.drop('time-wait-segment');
-    this.sendBare(tw.localIp[e]!, tw.localPort[e]!, tw.remoteIp[e]!, tw.remotePort[e]!, tw.sndNxt[e]!, tw.rcvNxt[e]!, TCP_ACK, tw.window[e]!, now);
     return true;
   }
 
@@ -472,9 +496,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     const tw = this.timeWait;
     const { entry, recycled } = tw.add(c.localIp, c.localPort, c.remoteIp, c.remotePort, now);
     if (recycled) this.counters.timeWaitRecycled++;
-    tw.sndNxt[entry] = c.sndNxt;
-    tw.rcvNxt[entry] = c.rcvNxt;
-    tw.window[entry] = Math.min(0xffff, c.receiveBuffer.free >>> c.rcvScale);
+    tw.fill(entry, c.sndNxt, c.rcvNxt, Math.min(0xffff, c.receiveBuffer.free >>> c.rcvScale), c.rcvScale, c.tsOk, c.tsRecent);
     tw.arm(entry, now + 2 * this.config.mslMs);
     this.unlink(c);
     if (c.held) {
@@ -502,7 +524,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
       return;
     }
     c.challengeCount++;
-    c.ackNow = true;
+    // RFC 5961: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, at once and bare (never a FIN again, see sendAck).
+    sendPureAck(this, c, now);
   }
 
   challengeBare(localIp: number, localPort: number, remoteIp: number, remotePort: number, seq: number, ack: number, now: number): void {
@@ -601,7 +624,9 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     c.iss = iss;
     c.sndUna = c.sndNxt = c.sndMax = seqAdd(iss, 1);
     c.irs = irs;
-    c.rcvNxt = c.rcvAdv = seqAdd(irs, 1);
+    c.rcvNxt = seqAdd(irs, 1);
+    // The window our SYN-ACK advertised (the SYN cache's, unscaled as in any SYN).
+    c.rcvAdv = seqAdd(c.rcvNxt, Math.min(c.receiveBuffer.free, 0xffff));
     c.sndMss = Math.max(64, Math.min(mss, this.ip.maxPayload - 20));
     c.peerOfferedScale = windowScale >= 0 && this.config.windowScale >= 0;
     c.sndScale = c.peerOfferedScale ? Math.min(windowScale, 14) : 0;
@@ -757,6 +782,7 @@ function resetBlock(c: Connection): void {
   c.finSeq = 0;
   c.irs = c.rcvNxt = c.rcvAdv = 0;
   c.finReceived = false;
+  c.synText = 0;
   c.sndMss = c.rcvMss = 536;
   c.sndScale = c.rcvScale = 0;
   c.peerOfferedScale = false;

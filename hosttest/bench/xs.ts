@@ -44,7 +44,8 @@
 //   xs_bytecodes                     xsnap's meter over the same phases: XS bytecodes executed
 //   xs_instr_copy_1460               1460 bytes copied between Uint8Arrays in XS by an index loop
 //                                    (as ring.ts does) and by set(subarray(...)), for comparison
-//   xs_instr_per_property_read       one read of the Connection's first- and last-declared field
+//   xs_instr_per_property_read       one read of the Connection's first property (state), of a
+//                                    variable in its Float64Array (c.v[RTT_MIN])
 //                                    and of a three-field object's (ten reads a unit, /10)
 //   xs_c_functions_per_segment       callgrind's self cost per C function of XS, per segment of the
 //                                    no-checksum path (differences of the same phases), top 10,
@@ -191,8 +192,8 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   const copyLoop = microOf('typescript', 'copy-loop'), copySet = microOf('typescript', 'copy-set');
   // Ten reads per unit.
   const fieldRead = {
-    connection_first_field: round(microOf('typescript', 'field-first').value / 10, 1),
-    connection_last_field: round(microOf('typescript', 'field-last').value / 10, 1),
+    connection_first_property: round(microOf('typescript', 'field-first').value / 10, 1),
+    connection_array_variable: round(microOf('typescript', 'field-last').value / 10, 1),
     three_field_object: round(microOf('typescript', 'field-small').value / 10, 1),
   };
   const fnTopNoRing = top10(noRing);
@@ -315,7 +316,7 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     ...Object.entries(layers).map(([name, v]): [string, string] => [`  ${name}`, `${n(v)}  (${(100 * v / segTs.value).toFixed(1)} %)`]),
     ['  ring copy per byte moved (in + out)', `${round(layers.ring / (2 * 1460), 1)} instr`],
     ['copy 1460 B in XS: index loop / set(subarray)', `${n(copyLoop.value)} / ${n(copySet.value)} instr`],
-    ['property read: Connection first / last field / 3-field object', `${fieldRead.connection_first_field} / ${fieldRead.connection_last_field} / ${fieldRead.three_field_object} instr`],
+    ['read: Connection first property / c.v[i] / 3-field object', `${fieldRead.connection_first_property} / ${fieldRead.connection_array_variable} / ${fieldRead.three_field_object} instr`],
     ['XS C functions, per no-checksum segment (top 10)', ''],
     ...fnTop.map((f): [string, string] => [`  ${f.function}`, fnRow(f)]),
     ['  grouped', ''],

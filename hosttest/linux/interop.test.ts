@@ -26,6 +26,7 @@ import { macToString, randomMac } from './tap.js';
 import {
   KERNEL_ADDRESS, type LinuxWorld, SYNSTACK_ADDRESS, lastJson, linuxWorld, serveStatus, sleep, until, waitForOutput,
 } from './world.js';
+import { BYTES_SENT, LOCAL_PORT, REMOTE_PORT } from '../../src/tcp/connection';
 
 const PEER = fileURLToPath(new URL('./peer.py', import.meta.url));
 const PYTHON = hasCommand('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -379,7 +380,7 @@ describe.skipIf(!support.ok)('synstack against the Linux kernel over a TAP devic
     const out = join(w.ns.dir, 'slow.bin');
     const fetch = w.ns.start(['curl', '-sS', '--max-time', '40', '--limit-rate', '400k', '-w', '%{http_code}', '-o', out,
       `http://${SYNSTACK_ADDRESS}/bytes/${N}`], { timeoutMs: 45_000 });
-    const conn = () => w.stack.tcp.connections.find((c) => c.state === ESTABLISHED && c.localPort === 80 && c.bytesSent > 64 * 1024);
+    const conn = () => w.stack.tcp.connections.find((c) => c.state === ESTABLISHED && c.v[LOCAL_PORT] === 80 && c.v[BYTES_SENT] > 64 * 1024);
     expect(await until(() => conn() !== undefined, 10_000)).toBe(true);
     const c = conn()!;
     const before = { challengeAcks: w.stack.tcp.counters.challengeAcks, rstChallenged: w.stack.tcp.counters.drops['rst-challenged'] ?? 0 };
@@ -390,19 +391,19 @@ describe.skipIf(!support.ok)('synstack against the Linux kernel over a TAP devic
     w.bridge.observe = (direction, f) => {
       const t = tcpOf(f);
       if (direction === 'to-stack') {
-        collecting = t !== null && (t.flags & 0x04) !== 0 && t.dport === 80 && t.sport === c.remotePort;
+        collecting = t !== null && (t.flags & 0x04) !== 0 && t.dport === 80 && t.sport === c.v[REMOTE_PORT];
         if (collecting && !sawRst) {
           sawRst = true;
           rcvNxtAtRst = c.rcvNxt >>> 0;
           sndMaxAtRst = c.sndMax >>> 0;
         }
-      } else if (collecting && t !== null && t.dport === c.remotePort) answers.push(t);
+      } else if (collecting && t !== null && t.dport === c.v[REMOTE_PORT]) answers.push(t);
     };
     // curl only reads, so its sequence number stays at synstack's RCV.NXT.
     const rcvNxt = c.rcvNxt >>> 0;
     const seq = (rcvNxt + 1000) >>> 0; // in the window (64 KiB), not RCV.NXT
     const rst = await w.ns.run([scapyPython!, PEER, 'rst', '--iface', w.bridge.tapName, '--dmac', macToString(MAC), '--src', KERNEL_ADDRESS,
-      '--sport', String(c.remotePort), '--dst', SYNSTACK_ADDRESS, '--dport', '80', '--seq', String(seq)], { timeoutMs: 30_000 });
+      '--sport', String(c.v[REMOTE_PORT]), '--dst', SYNSTACK_ADDRESS, '--dport', '80', '--seq', String(seq)], { timeoutMs: 30_000 });
     expect(rst.code, rst.stderr).toBe(0);
     expect(await until(() => sawRst, 5000)).toBe(true);
     w.bridge.observe = null;

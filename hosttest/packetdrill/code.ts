@@ -6,6 +6,10 @@
 
 import { type SocketLayer, Unsupported } from './sockets';
 import { SYMBOLS } from './symbols';
+import {
+  OUT_OF_ORDER_IN, PEER_OFFERED_SCALE, RCV_MSS, RCV_SCALE, RETRANSMITS, RTO, RTTVAR, SACK_OK,
+  SND_SCALE, SRTT, SSTHRESH, TS_OK,
+} from '../../src/tcp/connection';
 
 export type TcpInfo = Readonly<Record<string, number>>;
 
@@ -25,13 +29,13 @@ export function tcpInfo(sockets: SocketLayer, windowScaleOn: boolean): TcpInfo {
   const c = s.conn;
   const info: Record<string, number> = { tcpi_state: TCPI_STATE[s.state] ?? -1, tcpi_options: 0 };
   if (c !== null) {
-    info.tcpi_options = (c.tsOk ? SYMBOLS.TCPI_OPT_TIMESTAMPS! : 0) | (c.sackOk ? SYMBOLS.TCPI_OPT_SACK! : 0) |
-      (c.peerOfferedScale && windowScaleOn ? SYMBOLS.TCPI_OPT_WSCALE! : 0);
+    info.tcpi_options = ((c.flags & TS_OK) !== 0 ? SYMBOLS.TCPI_OPT_TIMESTAMPS! : 0) | ((c.flags & SACK_OK) !== 0 ? SYMBOLS.TCPI_OPT_SACK! : 0) |
+      ((c.flags & PEER_OFFERED_SCALE) !== 0 && windowScaleOn ? SYMBOLS.TCPI_OPT_WSCALE! : 0);
     Object.assign(info, {
-      tcpi_snd_wscale: c.sndScale, tcpi_rcv_wscale: c.rcvScale, tcpi_rto: c.rto * 1000,
-      tcpi_rtt: Math.max(0, c.srtt) * 1000, tcpi_rttvar: c.rttvar * 1000, tcpi_snd_mss: c.sndMss, tcpi_rcv_mss: c.rcvMss,
-      tcpi_snd_cwnd: c.cwnd, tcpi_snd_ssthresh: c.ssthresh, tcpi_snd_wnd: c.sndWnd,
-      tcpi_rcv_space: c.receiveBuffer.free, tcpi_snd_rexmitpack: c.retransmits, tcpi_rcv_ooopack: c.outOfOrderIn,
+      tcpi_snd_wscale: c.v[SND_SCALE], tcpi_rcv_wscale: c.v[RCV_SCALE], tcpi_rto: c.v[RTO] * 1000,
+      tcpi_rtt: Math.max(0, c.v[SRTT]) * 1000, tcpi_rttvar: c.v[RTTVAR] * 1000, tcpi_snd_mss: c.sndMss, tcpi_rcv_mss: c.v[RCV_MSS],
+      tcpi_snd_cwnd: c.cwnd, tcpi_snd_ssthresh: c.v[SSTHRESH], tcpi_snd_wnd: c.sndWnd,
+      tcpi_rcv_space: c.receiveBuffer.free, tcpi_snd_rexmitpack: c.v[RETRANSMITS], tcpi_rcv_ooopack: c.v[OUT_OF_ORDER_IN],
     });
   }
   return info;

@@ -17,6 +17,7 @@ import { Unsupported, type SocketLayer } from './sockets';
 import type { StackUnderTest } from './net';
 import { BSD_STATE } from './sockets';
 import { ipv4ToString } from '../../src/wire/ipv4';
+import { LISTENER_INDEX, LOCAL_PORT, PASSIVE, REMOTE_PORT } from '../../src/tcp/connection';
 
 export interface BuildSettings {
   receiveBuffer: number;
@@ -241,7 +242,7 @@ function sockstat(env: ShellEnv, args: string[]): string[] {
   const tcp_ = env.stack.tcp;
   for (const c of tcp_.connections) {
     if (held.has(c) || c.stateName === 'CLOSED') continue;
-    rows.push({ user: '?        ?           ?', fd: '?', lport: c.localPort, rport: c.remotePort, state: BSD_STATE[c.stateName] ?? c.stateName });
+    rows.push({ user: '?        ?           ?', fd: '?', lport: c.v[LOCAL_PORT], rport: c.v[REMOTE_PORT], state: BSD_STATE[c.stateName] ?? c.stateName });
   }
   for (const [lp, rp] of env.flows()) {
     if (tcp_.timeWait.find(env.stack.localIp, lp, env.stack.remoteIp, rp) < 0) continue;
@@ -250,7 +251,7 @@ function sockstat(env: ShellEnv, args: string[]): string[] {
   }
   for (const l of tcp_.listeners) {
     if (!l.open) continue;
-    const blocks = tcp_.connections.filter((c) => c.passive && c.listenerIndex === l.index && c.stateName === 'SYN-RECEIVED').length;
+    const blocks = tcp_.connections.filter((c) => (c.flags & PASSIVE) !== 0 && c.v[LISTENER_INDEX] === l.index && c.stateName === 'SYN-RECEIVED').length;
     for (let i = 0; i < l.halfOpen - blocks; i++) rows.push({ user: '?        ?           ?', fd: '?', lport: l.port, rport: null, state: 'SYN_RCVD' });
   }
   const lines: string[] = [];

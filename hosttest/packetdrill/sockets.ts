@@ -14,6 +14,7 @@ import { STATE_NAMES, type TcpFailure, isSynchronized } from '../../src/tcp/stat
 import type { StackUnderTest } from './net';
 import type { Profile, Relaxation } from './profile';
 import { ERRNO, SYMBOLS, errnoName } from './symbols';
+import { setFlag, KEEPALIVE, LOCAL_PORT, NO_DELAY, REMOTE_PORT } from '../../src/tcp/connection';
 
 export class Unsupported extends Error {
   constructor(readonly what: string) {
@@ -281,9 +282,9 @@ export class SocketLayer {
       n.keepalive = s.keepalive;
       n.linger = s.linger;
       c.handler = n.handler();
-      if (s.noDelay) c.noDelay = true;
+      if (s.noDelay) c.flags |= NO_DELAY;
       if (s.keepalive) {
-        c.keepalive = true;
+        c.flags |= KEEPALIVE;
         this.tcp.touchKeepalive(c, this.env.stack.nowMs);
       }
       this.sockets.set(n.fd, n);
@@ -316,7 +317,7 @@ export class SocketLayer {
     }
     s.conn = c;
     this.underTest = s;
-    this.env.onFlow(c.localPort, this.env.connectPort);
+    this.env.onFlow(c.v[LOCAL_PORT], this.env.connectPort);
     this.env.onActiveOpen();
     const attempt = (): Done | null => {
       if (s.failed) {
@@ -502,7 +503,7 @@ export class SocketLayer {
       case 'SOL_SOCKET:SO_KEEPALIVE':
         s.keepalive = int() !== 0;
         if (c !== null) {
-          c.keepalive = s.keepalive;
+          setFlag(c, KEEPALIVE, s.keepalive);
           if (s.keepalive) this.tcp.touchKeepalive(c, this.env.stack.nowMs);
         }
         break;
@@ -514,7 +515,7 @@ export class SocketLayer {
       case 'IPPROTO_TCP:TCP_NODELAY':
         s.noDelay = int() !== 0;
         if (c !== null) {
-          c.noDelay = s.noDelay;
+          setFlag(c, NO_DELAY, s.noDelay);
           this.env.stack.call(() => this.tcp.userSend(c));
         }
         break;
@@ -559,8 +560,8 @@ export class SocketLayer {
   describe(): { fd: number; state: string; localPort: number | null; remotePort: number | null }[] {
     return [...this.sockets.values()].map((s) => ({
       fd: s.fd, state: s.state,
-      localPort: s.conn?.localPort || s.boundPort,
-      remotePort: s.conn && s.conn.remotePort !== 0 ? s.conn.remotePort : null,
+      localPort: s.conn?.v[LOCAL_PORT] || s.boundPort,
+      remotePort: s.conn && s.conn.v[REMOTE_PORT] !== 0 ? s.conn.v[REMOTE_PORT] : null,
     }));
   }
 }

@@ -22,6 +22,7 @@ import type { LinkOptions, LinkStats } from '../sim/simulator';
 import { Random } from '../sim/random';
 import { Sha256 } from './sha256';
 import { ADDR_B, type Host, type TwoStacks, twoStacks } from './two-stacks';
+import { RTO, SRTT, SSTHRESH } from '../../src/tcp/connection';
 
 export interface BulkOptions {
   seed: number;
@@ -364,10 +365,10 @@ function hostResult(s: Side): HostResult {
     failures: s.failures.slice(),
     closed: s.closed,
     state: c === null ? '' : c.stateName,
-    rto: c === null ? -1 : c.rto,
-    srtt: c === null ? -1 : c.srtt,
+    rto: c === null ? -1 : c.v[RTO],
+    srtt: c === null ? -1 : c.v[SRTT],
     cwnd: c === null ? -1 : c.cwnd,
-    ssthresh: c === null ? -1 : c.ssthresh,
+    ssthresh: c === null ? -1 : c.v[SSTHRESH],
     retransmits: k.retransmits,
     synRetransmits: k.synRetransmits,
     timeouts: k.timeouts,

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../src/tcp/connection';
 import { established, establishedWith, readAll as read, recorder } from './setups';
 import { PEER, US, pattern } from './peer';
+import { RCV_SCALE } from '../../src/tcp/connection';
 
 
 describe('FIN-WAIT-1', () => {
@@ -392,7 +393,7 @@ describe('TIME-WAIT', () => {
   it('judges the window of a scaled connection in bytes, not by the window field (RFC 7323 §2.3)', () => {
     // 2048-byte ring, our shift 2 (configured), the peer scales too: the field says ~512, RCV.WND ~2048.
     const { p, c, snd, tsv } = establishedWith({ ws: 0 }, { rfc5961Syn: false, windowScale: 2 });
-    expect(c.rcvScale).toBe(2);
+    expect(c.v[RCV_SCALE]).toBe(2);
     c.close();
     p.take();
     p.send({ flags: 'FA', seq: 1001, ack: snd + 1, ts: tsv() });

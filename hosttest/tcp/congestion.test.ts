@@ -3,7 +3,9 @@
 
 import { describe, expect, it } from 'vitest';
 import { ccDupAck, ccInit, ccNewAck, ccTimeout, initialWindow } from '../../src/tcp/congestion';
-import { Connection, type ConnectionOwner } from '../../src/tcp/connection';
+import {
+  Connection, type ConnectionOwner, BW_ESTIMATE, RTT_MIN, SRTT, SSTHRESH,
+} from '../../src/tcp/connection';
 
 function block(mss = 1000): Connection {
   const c = new Connection({} as ConnectionOwner, 0, 16, 16, 1);
@@ -26,7 +28,7 @@ describe('congestion control', () => {
     const c = block();
     ccNewAck(c, 5000, 0);
     expect(c.cwnd).toBe(10_000 + 2000);
-    c.ssthresh = c.cwnd;
+    c.v[SSTHRESH] = c.cwnd;
     for (let i = 0; i < 12; i++) ccNewAck(c, 1000, 0);
     expect(c.cwnd).toBe(13_000);
   });
@@ -37,7 +39,7 @@ describe('congestion control', () => {
     expect(ccDupAck(c, 'newreno', 0)).toBe(false);
     expect(ccDupAck(c, 'newreno', 0)).toBe(false);
     expect(ccDupAck(c, 'newreno', 0)).toBe(true);
-    expect(c.ssthresh).toBe(10_000);
+    expect(c.v[SSTHRESH]).toBe(10_000);
     expect(c.cwnd).toBe(13_000);
     ccDupAck(c, 'newreno', 0);
     expect(c.cwnd).toBe(14_000);
@@ -45,25 +47,25 @@ describe('congestion control', () => {
 
   it('Westwood+ sets ssthresh to the measured bandwidth × the minimum RTT', () => {
     const c = block();
-    c.srtt = 100;
-    c.rttMin = 100;
+    c.v[SRTT] = 100;
+    c.v[RTT_MIN] = 100;
     // 500 bytes per ms delivered over 200 ms of ACKs.
     for (let t = 0; t <= 200; t += 10) ccNewAck(c, 5000, t);
-    expect(c.bwEstimate).toBeGreaterThan(450);
+    expect(c.v[BW_ESTIMATE]).toBeGreaterThan(450);
     c.sndMax = 100_000;
     c.sndUna = 0;
     for (let i = 0; i < 3; i++) ccDupAck(c, 'westwood', 300);
-    expect(c.ssthresh).toBeGreaterThan(45_000);
-    expect(c.ssthresh).toBeLessThan(55_000);
+    expect(c.v[SSTHRESH]).toBeGreaterThan(45_000);
+    expect(c.v[SSTHRESH]).toBeLessThan(55_000);
     ccTimeout(c, 'westwood');
     expect(c.cwnd).toBe(1000);
-    expect(c.ssthresh).toBeGreaterThan(45_000);
+    expect(c.v[SSTHRESH]).toBeGreaterThan(45_000);
   });
 
   it('falls back to halving before any bandwidth sample exists', () => {
     const c = block();
     c.sndMax = 8000;
     ccTimeout(c, 'westwood');
-    expect(c.ssthresh).toBe(4000);
+    expect(c.v[SSTHRESH]).toBe(4000);
   });
 });

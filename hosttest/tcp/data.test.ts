@@ -9,6 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { established, establishedWith, readAll, recorder } from './setups';
 import { PEER, TcpPeer, pattern } from './peer';
 import type { Connection } from '../../src/tcp/connection';
+import {
+  IN_RECOVERY, NO_DELAY, RTO, RTTVAR, SACKED_COUNT, SACK_OK, SND_SCALE, SRTT, SSTHRESH, TS_OK,
+  TS_RECENT,
+} from '../../src/tcp/connection';
 
 describe('options negotiated in the handshake', () => {
   it('offers MSS, SACK-permitted, timestamps and window scale in its SYN', () => {
@@ -26,7 +30,7 @@ describe('options negotiated in the handshake', () => {
     expect(full.synAck.ws).toBe(0);
     expect(full.synAck.ts![1]).toBe(100); // echoes the peer's TSval
     expect(full.synAck.sackOk).toBe(true);
-    expect([full.c.tsOk, full.c.sackOk, full.c.sndScale]).toEqual([true, true, 7]);
+    expect([(full.c.flags & TS_OK) !== 0, (full.c.flags & SACK_OK) !== 0, full.c.v[SND_SCALE]]).toEqual([true, true, 7]);
   });
 
   it('scales the windows it receives by the peer\'s shift (RFC 7323 §2.3), but not in the SYN', () => {
@@ -38,7 +42,7 @@ describe('options negotiated in the handshake', () => {
 
   it('caps a window-scale shift above 14 at 14', () => {
     const { c } = establishedWith({ ws: 20 });
-    expect(c.sndScale).toBe(14);
+    expect(c.v[SND_SCALE]).toBe(14);
   });
 });
 
@@ -50,7 +54,7 @@ describe('timestamps (RFC 7323)', () => {
     const ack = p.expect({ flags: 'A' });
     expect(ack.ts![1]).toBe(102);
     expect(ack.ts![0]).toBe(p.now >>> 0);
-    expect(c.tsRecent).toBe(102);
+    expect(c.v[TS_RECENT]).toBe(102);
   });
 
   it('drops a segment whose timestamp is older than TS.Recent and ACKs (PAWS, §5)', () => {
@@ -69,7 +73,7 @@ describe('timestamps (RFC 7323)', () => {
 
   it('measures the RTT from the echoed timestamp, even for a retransmitted segment (no Karn needed)', () => {
     const { p, c, snd, tsv, setOurTs } = establishedWith({ ts: true });
-    expect([c.srtt, c.rttvar]).toEqual([0, 0]); // the handshake's ACK came at once
+    expect([c.v[SRTT], c.v[RTTVAR]]).toEqual([0, 0]); // the handshake's ACK came at once
     c.write(pattern(10));
     p.take();
     p.advance(200);
@@ -78,7 +82,7 @@ describe('timestamps (RFC 7323)', () => {
     setOurTs(again.ts![0]);
     p.send({ flags: 'A', seq: 1001, ack: snd + 10, ts: tsv() });
     // One 30 ms sample (RFC 6298 §2.3): RTTVAR = 30/4, SRTT = 30/8.
-    expect([c.srtt, c.rttvar]).toEqual([3.75, 7.5]);
+    expect([c.v[SRTT], c.v[RTTVAR]]).toEqual([3.75, 7.5]);
   });
 });
 
@@ -149,7 +153,7 @@ describe('loss recovery (RFC 5681 §3.2, RFC 6582)', () => {
   /** An established connection with `n` full segments in flight; returns their starts. */
   function inFlight(n: number, opts = {}) {
     const e = establishedWith(opts, { sendBuffer: 64 * 1024 });
-    const mss = 1460 - (e.c.tsOk ? 12 : 0);
+    const mss = 1460 - ((e.c.flags & TS_OK) !== 0 ? 12 : 0);
     e.c.write(pattern(n * mss));
     const segs = e.p.take();
     expect(segs).toHaveLength(n);
@@ -164,10 +168,10 @@ describe('loss recovery (RFC 5681 §3.2, RFC 6582)', () => {
     p.expectNone();
     p.send({ flags: 'A', seq: 1001, ack: snd + mss });
     p.expect({ seq: snd + mss, len: mss });
-    expect(c.inRecovery).toBe(true);
+    expect((c.flags & IN_RECOVERY) !== 0).toBe(true);
     // ssthresh = max(FlightSize / 2, 2·SMSS) with 5 segments in flight at the third duplicate.
-    expect(c.ssthresh).toBe(Math.floor((5 * mss) / 2));
-    expect(c.cwnd).toBe(c.ssthresh + 3 * mss);
+    expect(c.v[SSTHRESH]).toBe(Math.floor((5 * mss) / 2));
+    expect(c.cwnd).toBe(c.v[SSTHRESH] + 3 * mss);
     expect(p.tcp.counters.fastRetransmits).toBe(1);
   });
 
@@ -178,11 +182,11 @@ describe('loss recovery (RFC 5681 §3.2, RFC 6582)', () => {
     // Partial ACK: up to the third segment; the fourth is the next hole.
     p.send({ flags: 'A', seq: 1001, ack: snd + 3 * mss });
     p.expect({ seq: snd + 3 * mss, len: mss });
-    expect(c.inRecovery).toBe(true);
+    expect((c.flags & IN_RECOVERY) !== 0).toBe(true);
     // Full ACK: everything sent before recovery began.
     p.send({ flags: 'A', seq: 1001, ack: snd + 6 * mss });
-    expect(c.inRecovery).toBe(false);
-    expect(c.cwnd).toBeLessThanOrEqual(c.ssthresh);
+    expect((c.flags & IN_RECOVERY) !== 0).toBe(false);
+    expect(c.cwnd).toBeLessThanOrEqual(c.v[SSTHRESH]);
   });
 
   it('does not retransmit what the peer SACKed (RFC 6675 idea): the holes go, the SACKed ranges do not', () => {
@@ -197,15 +201,15 @@ describe('loss recovery (RFC 5681 §3.2, RFC 6582)', () => {
     p.send({ flags: 'A', seq: 1001, ack: snd, sack: [block(3, 6), block(1, 2)] });
     const second = p.take();
     expect(second.map((s) => s.seq - snd)).toEqual([2 * mss]);
-    expect(c.sackedCount).toBeGreaterThan(0);
+    expect(c.v[SACKED_COUNT]).toBeGreaterThan(0);
   });
 
   it('ignores SACK blocks outside what it sent or below SND.UNA', () => {
     const { p, c, snd, mss } = inFlight(3, { sackOk: true });
     p.send({ flags: 'A', seq: 1001, ack: snd, sack: [[snd + 10 * mss, snd + 11 * mss], [snd - 500, snd - 100], [snd + 2 * mss, snd + mss]] });
-    expect(c.sackedCount).toBe(0);
+    expect(c.v[SACKED_COUNT]).toBe(0);
     p.send({ flags: 'A', seq: 1001, ack: snd, sack: [[snd + mss, snd + 2 * mss]] });
-    expect(c.sackedCount).toBe(1);
+    expect(c.v[SACKED_COUNT]).toBe(1);
   });
 
   it('restarts from the initial window after an idle period longer than the RTO (RFC 5681 §4.1)', () => {
@@ -225,7 +229,7 @@ describe('loss recovery (RFC 5681 §3.2, RFC 6582)', () => {
 
   it('after a timeout, starts again from one segment and grows by slow start', () => {
     const { p, c, snd, mss } = inFlight(4);
-    p.advance(c.rto);
+    p.advance(c.v[RTO]);
     p.expect({ seq: snd, len: mss });
     expect(c.cwnd).toBe(mss);
     p.send({ flags: 'A', seq: 1001, ack: snd + mss });
@@ -331,7 +335,7 @@ describe('regressions found by the impairment runs', () => {
 
   it('numbers a pure ACK with SND.MAX after a timeout rewound SND.NXT', () => {
     const { p, c, snd } = established({ sendBuffer: 8192 });
-    c.noDelay = true;
+    c.flags |= NO_DELAY;
     c.write(pattern(3000));
     p.take();
     p.advance(200); // RTO: SND.NXT goes back to SND.UNA, one segment resent
@@ -344,9 +348,9 @@ describe('regressions found by the impairment runs', () => {
 
   it('does not let a segment whose ACK fails the checks move TS.Recent (PAWS poisoning)', () => {
     const { p, c, snd } = establishedWith({ ts: true });
-    const before = c.tsRecent;
+    const before = c.v[TS_RECENT];
     p.send({ flags: 'A', seq: 1001, ack: snd - 100_000, ts: [0x7000_0000, 0] });
-    expect(c.tsRecent).toBe(before);
+    expect(c.v[TS_RECENT]).toBe(before);
     p.send({ flags: 'PA', seq: 1001, ack: snd, data: 10, ts: [before + 1, 0] });
     expect(c.readable).toBe(10);
   });
@@ -363,6 +367,6 @@ describe('duplicate ACKs with SACK (RFC 6675 §2)', () => {
       p.send({ flags: 'A', seq: 1001, ack: snd, win: 60_000 + i * 1000, sack: [[snd + mss, snd + (2 + i) * mss]] });
     }
     p.expect({ seq: snd, len: mss });
-    expect(c.inRecovery).toBe(true);
+    expect((c.flags & IN_RECOVERY) !== 0).toBe(true);
   });
 });

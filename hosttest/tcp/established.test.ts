@@ -7,6 +7,7 @@ import { established, readAll as read, recorder } from './setups';
 import type { Listener } from '../../src/tcp/listener';
 import type { TcpConfigInput } from '../../src/tcp/tcp';
 import { PEER, TcpPeer, pattern } from './peer';
+import { NO_DELAY, RTO, RTTVAR, SRTT } from '../../src/tcp/connection';
 
 
 describe('ESTABLISHED: receiving', () => {
@@ -231,7 +232,7 @@ describe('ESTABLISHED: sending', () => {
 
   it('sends the short tail at once with Nagle off (noDelay)', () => {
     const { p, c, snd } = established({ sendBuffer: 8192 });
-    c.noDelay = true;
+    c.flags |= NO_DELAY;
     c.write(pattern(3000));
     expect(p.take().map((s) => [s.seq - snd, s.len])).toEqual([[0, 1460], [1460, 1460], [2920, 80]]);
   });
@@ -295,12 +296,12 @@ describe('ESTABLISHED: sending', () => {
 
   it('adds rtoSlopMs to every RTO computed from a sample (FreeBSD rexmit_slop), above minRtoMs', () => {
     const { p, c, snd } = established({ rtoSlopMs: 200, minRtoMs: 30 });
-    expect(c.rto).toBe(201); // the handshake's 0 ms sample: 0 + max(G = 1, 0) + 200
+    expect(c.v[RTO]).toBe(201); // the handshake's 0 ms sample: 0 + max(G = 1, 0) + 200
     c.write(pattern(10));
     p.take();
     p.advance(80);
     p.send({ flags: 'A', seq: 1001, ack: snd + 10 });
-    expect(c.rto).toBe(290); // 10 + 4 · 20 + 200
+    expect(c.v[RTO]).toBe(290); // 10 + 4 · 20 + 200
     c.write(pattern(10));
     p.take();
     p.advance(289);
@@ -312,14 +313,14 @@ describe('ESTABLISHED: sending', () => {
   it('samples the RTT from ACKs (RFC 6298) but not from retransmitted segments (Karn)', () => {
     const { p, c, snd } = established();
     // The handshake gave a first sample of 0 ms (the peer answered at once): SRTT 0, RTTVAR 0.
-    expect([c.srtt, c.rttvar, c.rto]).toEqual([0, 0, 200]);
+    expect([c.v[SRTT], c.v[RTTVAR], c.v[RTO]]).toEqual([0, 0, 200]);
     c.write(pattern(10));
     p.take();
     p.advance(80);
     p.send({ flags: 'A', seq: 1001, ack: snd + 10 });
     // §2.3: RTTVAR = 3/4 · 0 + 1/4 · |0 − 80| = 20; SRTT = 7/8 · 0 + 1/8 · 80 = 10.
-    expect([c.srtt, c.rttvar]).toEqual([10, 20]);
-    expect(c.rto).toBe(200); // 10 + 4 · 20 = 90, raised to the 200 ms minimum
+    expect([c.v[SRTT], c.v[RTTVAR]]).toEqual([10, 20]);
+    expect(c.v[RTO]).toBe(200); // 10 + 4 · 20 = 90, raised to the 200 ms minimum
     p.advance(300);
     p.send({ flags: 'A', seq: 1001, ack: snd + 10 }); // a duplicate ACK carries no sample
     c.write(pattern(10));
@@ -328,7 +329,7 @@ describe('ESTABLISHED: sending', () => {
     p.expect({ seq: snd + 10, len: 10 }); // retransmitted
     p.advance(5);
     p.send({ flags: 'A', seq: 1001, ack: snd + 20 });
-    expect([c.srtt, c.rttvar]).toEqual([10, 20]);
+    expect([c.v[SRTT], c.v[RTTVAR]]).toEqual([10, 20]);
   });
 });
 

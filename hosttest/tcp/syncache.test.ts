@@ -11,6 +11,7 @@ import { ICMP_DEST_UNREACHABLE, UNREACH_PORT } from '../../src/wire/icmp';
 import { parseIpv4Address } from '../../src/wire/ipv4';
 import { TcpPeer } from './peer';
 import { COOKIE_MSS_TABLE } from '../../src/tcp/syncookie';
+import { SACK_OK, SND_SCALE, TS_OK, TS_RECENT } from '../../src/tcp/connection';
 
 function server(syn: Partial<SynDefenceConfig> = {}, config: TcpConfigInput = {}, backlog = 4) {
   const p = new TcpPeer({ ...config, synDefence: syn });
@@ -39,7 +40,7 @@ describe('SYN cache entries', () => {
     p.send({ flags: 'PA', seq: 1001, ack: sa.seq + 1, data: 5, ts: [78, sa.ts![0]] });
     const c = l.accept()!;
     expect(c.stateName).toBe('ESTABLISHED');
-    expect([c.sndMss, c.sndScale, c.sackOk, c.tsOk, c.tsRecent]).toEqual([1200, 5, true, true, 78]);
+    expect([c.sndMss, c.v[SND_SCALE], (c.flags & SACK_OK) !== 0, (c.flags & TS_OK) !== 0, c.v[TS_RECENT]]).toEqual([1200, 5, true, true, 78]);
     expect(c.readable).toBe(5); // the data on the final ACK was taken
     expect([cache.count, l.halfOpen, cache.counters.cacheHits]).toEqual([0, 0, 1]);
   });
@@ -177,7 +178,7 @@ describe('cookies', () => {
     const c = l.accept()!;
     expect(c.stateName).toBe('ESTABLISHED');
     // The MSS comes back rounded down to the cookie table.
-    expect([c.sndMss, c.sndScale, c.sackOk]).toEqual([Math.max(...COOKIE_MSS_TABLE.filter((m) => m <= 1400)), 6, true]);
+    expect([c.sndMss, c.v[SND_SCALE], (c.flags & SACK_OK) !== 0]).toEqual([Math.max(...COOKIE_MSS_TABLE.filter((m) => m <= 1400)), 6, true]);
     expect(cache.counters.cookiesAccepted).toBe(1);
   });
 

@@ -17,6 +17,7 @@ import {
   type BulkOptions, type BulkResult, type DirectionResult, MiB, bulkContent, checksumDrops, describeBulk, runBulk,
 } from '../scenarios/bulk';
 import { Sha256, sha256Hex } from '../scenarios/sha256';
+import { BYTES_SENT, HELD } from '../../src/tcp/connection';
 
 /** Buffers of the matrix runs: 64 KiB each way (the window scale option is needed for 65,536). */
 const BUFFERS = { sendBuffer: 64 * 1024, receiveBuffer: 64 * 1024 };
@@ -275,8 +276,8 @@ describe('long fat pipe', () => {
       setup: (t) => {
         // Note when the first half has been acknowledged (sampled every 10 ms of virtual time).
         const tick = () => {
-          const c = t.a.tcp.connections.find((x) => x.held);
-          if (c !== undefined && c.bytesSent - c.unacknowledged >= bytes / 2) halfAt = t.sim.now;
+          const c = t.a.tcp.connections.find((x) => ((x.flags & HELD) !== 0));
+          if (c !== undefined && c.v[BYTES_SENT] - c.unacknowledged >= bytes / 2) halfAt = t.sim.now;
           else t.sim.after(10, tick);
         };
         t.sim.after(10, tick);

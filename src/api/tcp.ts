@@ -10,6 +10,10 @@ import { CLOSE_WAIT, ESTABLISHED } from '../tcp/state';
 import { ipv4ToString, parseIpv4Address } from '../wire/ipv4';
 import { type Deliverable, type Stack, getDefaultStack } from './stack';
 import { type BufferSource, asBytes } from './buffer';
+import {
+  BYTES_RECEIVED, BYTES_SENT, FAST_RETRANSMITS, setFlag, NO_DELAY, REMOTE_IP, REMOTE_PORT, RETRANSMITS, RTO,
+  SRTT,
+} from '../tcp/connection';
 
 export type TcpFormat = 'number' | 'buffer';
 
@@ -85,7 +89,7 @@ export default class TCP implements Deliverable {
       this.#adopt(from.#conn);
       from.#conn = null;
       from.#closed = true;
-      if (options.nodelay !== undefined) this.#conn!.noDelay = options.nodelay;
+      if (options.nodelay !== undefined) setFlag(this.#conn!, NO_DELAY, options.nodelay);
       // An adopted connection is already up: say so, and deliver what it already holds.
       this.#pending |= PENDING_WRITABLE | (this.#conn!.readable > 0 ? PENDING_READABLE : 0);
       this.#stack.schedule(this);
@@ -173,12 +177,12 @@ export default class TCP implements Deliverable {
 
   get remoteAddress(): string | undefined {
     const c = this.#live();
-    return c === null ? undefined : ipv4ToString(c.remoteIp);
+    return c === null ? undefined : ipv4ToString(c.v[REMOTE_IP]);
   }
 
   get remotePort(): number | undefined {
     const c = this.#live();
-    return c === null ? undefined : c.remotePort;
+    return c === null ? undefined : c.v[REMOTE_PORT];
   }
 
   /**
@@ -274,9 +278,9 @@ export default class TCP implements Deliverable {
     this.#check();
     const c = this.#live();
     return {
-      state: c === null ? 'CLOSED' : c.stateName, bytesSent: c?.bytesSent ?? 0, bytesReceived: c?.bytesReceived ?? 0,
-      retransmits: c?.retransmits ?? 0, fastRetransmits: c?.fastRetransmits ?? 0, srttMs: c?.srtt ?? -1,
-      rtoMs: c?.rto ?? 0, cwnd: c?.cwnd ?? 0, failure: c?.failure ?? null,
+      state: c === null ? 'CLOSED' : c.stateName, bytesSent: c?.v[BYTES_SENT] ?? 0, bytesReceived: c?.v[BYTES_RECEIVED] ?? 0,
+      retransmits: c?.v[RETRANSMITS] ?? 0, fastRetransmits: c?.v[FAST_RETRANSMITS] ?? 0, srttMs: c?.v[SRTT] ?? -1,
+      rtoMs: c?.v[RTO] ?? 0, cwnd: c?.cwnd ?? 0, failure: c?.failure ?? null,
     };
   }
 

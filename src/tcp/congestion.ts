@@ -15,6 +15,10 @@
 
 import { seqDiff, seqGeq } from '../wire/seq';
 import type { Connection } from './connection';
+import {
+  BW_ESTIMATE, BW_SAMPLE_BYTES, BW_SAMPLE_START, CA_BYTES, DUP_ACKS, IN_RECOVERY, LAST_SEND_AT,
+  RECOVER, RECOVER_VALID, RTO, RTT_MIN, SRTT, SSTHRESH,
+} from './connection';
 
 /** RFC 6928 §2: IW = min(10·SMSS, max(2·SMSS, 14600)). */
 export function initialWindow(mss: number, segments = 10): number {
@@ -23,10 +27,10 @@ export function initialWindow(mss: number, segments = 10): number {
 
 export function ccInit(c: Connection, iwSegments: number): void {
   c.cwnd = initialWindow(c.sndMss, iwSegments);
-  c.ssthresh = 0x7fffffff;
-  c.dupAcks = 0;
-  c.inRecovery = false;
-  c.caBytes = 0;
+  c.v[SSTHRESH] = 0x7fffffff;
+  c.v[DUP_ACKS] = 0;
+  c.flags &= ~IN_RECOVERY;
+  c.v[CA_BYTES] = 0;
 }
 
 /** Bytes sent and not yet acknowledged (RFC 5681 FlightSize). */
@@ -38,8 +42,8 @@ export type CongestionControl = 'newreno' | 'westwood';
 
 /** The slow-start threshold after a loss: RFC 5681 eq. (4), or Westwood+'s bandwidth × RTTmin. */
 function lossThreshold(c: Connection, cc: CongestionControl): number {
-  if (cc === 'westwood' && c.bwEstimate > 0 && c.rttMin !== Infinity) {
-    return Math.max(Math.floor(c.bwEstimate * Math.max(c.rttMin, 1)), 2 * c.sndMss);
+  if (cc === 'westwood' && c.v[BW_ESTIMATE] > 0 && c.v[RTT_MIN] !== Infinity) {
+    return Math.max(Math.floor(c.v[BW_ESTIMATE] * Math.max(c.v[RTT_MIN], 1)), 2 * c.sndMss);
   }
   return Math.max(Math.floor(flightSize(c) / 2), 2 * c.sndMss);
 }
@@ -49,17 +53,17 @@ function lossThreshold(c: Connection, cc: CongestionControl): number {
  * Kept for both algorithms (it costs a few additions per ACK) and readable as a statistic.
  */
 function sampleBandwidth(c: Connection, bytes: number, now: number): void {
-  if (c.bwSampleStart < 0) {
-    c.bwSampleStart = now;
-    c.bwSampleBytes = 0;
+  if (c.v[BW_SAMPLE_START] < 0) {
+    c.v[BW_SAMPLE_START] = now;
+    c.v[BW_SAMPLE_BYTES] = 0;
   }
-  c.bwSampleBytes += bytes;
-  const interval = now - c.bwSampleStart;
-  if (interval >= Math.max(c.srtt, 10)) {
-    const sample = c.bwSampleBytes / interval; // bytes per ms
-    c.bwEstimate = c.bwEstimate === 0 ? sample : 0.875 * c.bwEstimate + 0.125 * sample;
-    c.bwSampleStart = now;
-    c.bwSampleBytes = 0;
+  c.v[BW_SAMPLE_BYTES] += bytes;
+  const interval = now - c.v[BW_SAMPLE_START];
+  if (interval >= Math.max(c.v[SRTT], 10)) {
+    const sample = c.v[BW_SAMPLE_BYTES] / interval; // bytes per ms
+    c.v[BW_ESTIMATE] = c.v[BW_ESTIMATE] === 0 ? sample : 0.875 * c.v[BW_ESTIMATE] + 0.125 * sample;
+    c.v[BW_SAMPLE_START] = now;
+    c.v[BW_SAMPLE_BYTES] = 0;
   }
 }
 
@@ -69,14 +73,14 @@ function sampleBandwidth(c: Connection, bytes: number, now: number): void {
  */
 export function ccNewAck(c: Connection, acked: number, now: number): boolean {
   const mss = c.sndMss;
-  c.dupAcks = 0;
+  c.v[DUP_ACKS] = 0;
   sampleBandwidth(c, acked, now);
-  if (c.inRecovery) {
-    if (seqGeq(c.sndUna, c.recover)) {
+  if ((c.flags & IN_RECOVERY) !== 0) {
+    if (seqGeq(c.sndUna, c.v[RECOVER])) {
       // RFC 6582 §3.2 step 3, full acknowledgment: deflate to ssthresh (option 1, bounded by flight).
-      c.cwnd = Math.min(c.ssthresh, Math.max(flightSize(c), mss) + mss);
-      c.inRecovery = false;
-      c.caBytes = 0;
+      c.cwnd = Math.min(c.v[SSTHRESH], Math.max(flightSize(c), mss) + mss);
+      c.flags &= ~IN_RECOVERY;
+      c.v[CA_BYTES] = 0;
       return false;
     }
     // Step 3, partial acknowledgment: deflate by what was acked, add back one SMSS if that was at
@@ -84,14 +88,14 @@ export function ccNewAck(c: Connection, acked: number, now: number): boolean {
     c.cwnd = Math.max(c.cwnd - acked + (acked >= mss ? mss : 0), mss);
     return true;
   }
-  if (c.cwnd < c.ssthresh) {
+  if (c.cwnd < c.v[SSTHRESH]) {
     // Slow start with appropriate byte counting (RFC 3465 §2.2, L = 2·SMSS).
     c.cwnd += Math.min(acked, 2 * mss);
   } else {
     // Congestion avoidance: one SMSS per window of data acknowledged (RFC 5681 eq. (3) by bytes).
-    c.caBytes += acked;
-    if (c.caBytes >= c.cwnd) {
-      c.caBytes -= c.cwnd;
+    c.v[CA_BYTES] += acked;
+    if (c.v[CA_BYTES] >= c.cwnd) {
+      c.v[CA_BYTES] -= c.cwnd;
       c.cwnd += mss;
     }
   }
@@ -104,40 +108,40 @@ export function ccNewAck(c: Connection, acked: number, now: number): boolean {
  */
 export function ccDupAck(c: Connection, cc: CongestionControl, now: number): boolean {
   const mss = c.sndMss;
-  c.dupAcks++;
+  c.v[DUP_ACKS]++;
   // A duplicate ACK still reports a segment delivered (Westwood+ counts it).
   sampleBandwidth(c, mss, now);
-  if (c.inRecovery) {
+  if ((c.flags & IN_RECOVERY) !== 0) {
     // RFC 6582 §3.2 step 4: each further duplicate inflates the window by one segment.
     c.cwnd += mss;
     return false;
   }
-  if (c.dupAcks !== 3) return false;
+  if (c.v[DUP_ACKS] !== 3) return false;
   // RFC 6582 §3.2 step 2: only start a new recovery if this loss is beyond the last one's.
-  if (c.recoverValid && !seqGeq(c.sndUna, c.recover)) return false;
-  c.ssthresh = lossThreshold(c, cc);
-  c.cwnd = c.ssthresh + 3 * mss;
-  c.recover = c.sndMax;
-  c.recoverValid = true;
-  c.inRecovery = true;
+  if ((c.flags & RECOVER_VALID) !== 0 && !seqGeq(c.sndUna, c.v[RECOVER])) return false;
+  c.v[SSTHRESH] = lossThreshold(c, cc);
+  c.cwnd = c.v[SSTHRESH] + 3 * mss;
+  c.v[RECOVER] = c.sndMax;
+  c.flags |= RECOVER_VALID;
+  c.flags |= IN_RECOVERY;
   return true;
 }
 
 /** RFC 5681 §3.1 after a retransmission timeout: ssthresh from the flight, cwnd = one segment. */
 export function ccTimeout(c: Connection, cc: CongestionControl): void {
-  c.ssthresh = lossThreshold(c, cc);
+  c.v[SSTHRESH] = lossThreshold(c, cc);
   c.cwnd = c.sndMss;
-  c.inRecovery = false;
-  c.dupAcks = 0;
-  c.caBytes = 0;
+  c.flags &= ~IN_RECOVERY;
+  c.v[DUP_ACKS] = 0;
+  c.v[CA_BYTES] = 0;
   // RFC 6582 §3.2 step 1: no fast retransmit for losses from before the timeout.
-  c.recover = c.sndMax;
-  c.recoverValid = true;
+  c.v[RECOVER] = c.sndMax;
+  c.flags |= RECOVER_VALID;
 }
 
 /** RFC 5681 §4.1: after an idle period longer than the RTO, restart from the initial window. */
 export function ccRestartAfterIdle(c: Connection, now: number, iwSegments: number): void {
-  if (c.sndUna === c.sndMax && c.lastSendAt >= 0 && now - c.lastSendAt > c.rto) {
+  if (c.sndUna === c.sndMax && c.v[LAST_SEND_AT] >= 0 && now - c.v[LAST_SEND_AT] > c.v[RTO]) {
     c.cwnd = Math.min(c.cwnd, initialWindow(c.sndMss, iwSegments));
   }
 }

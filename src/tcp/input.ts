@@ -8,7 +8,14 @@
 import { seqAdd, seqDiff, seqGeq, seqGt, seqInRange, seqLeq, seqLt, seqMax } from '../wire/seq';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '../wire/tcp';
 import { ccDupAck, ccInit, ccNewAck } from './congestion';
-import { type Connection, SCOREBOARD_RANGES } from './connection';
+import {
+  type Connection, SCOREBOARD_RANGES, ACK_NOW, BYTES_RECEIVED, DUP_ACKS_IN, FAST_RETRANSMITS,
+  FIN_RECEIVED, FIN_SENT, FIN_SEQ, INDEXED, IN_RECOVERY, IRS, ISS, LAST_ACK_AT, LAST_ACK_SENT,
+  MAX_SND_WND, OUT_OF_ORDER_IN, PASSIVE, setFlag, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS, RCV_SCALE,
+  RCV_UP, READ_CLOSED, REXMIT_HIGH, RTO, RTT_MIN, RTT_SEQ, RTT_START, RTX_COUNT, RTX_FIRST_AT,
+  SACKED_COUNT, SACK_OK, SEGMENTS_IN, SND_SCALE, SND_WL1, SND_WL2, SYN_TEXT, TS_OK, TS_RECENT,
+  URGENT_PENDING,
+} from './connection';
 import type { TcpContext } from './context';
 import { output, retransmitAt, sendAck, sendPureAck, sendSegment, sendSyn } from './output';
 import { rttSample } from './rtt';
@@ -24,25 +31,25 @@ export function takeSynOptions(ctx: TcpContext, c: Connection, seg: TcpSegment):
   const o = seg.options, config = ctx.config;
   const peerMss = o.mss > 0 ? o.mss : DEFAULT_MSS;
   c.sndMss = Math.max(64, Math.min(peerMss, ctx.ip.maxPayload - 20));
-  c.peerOfferedScale = o.windowScale >= 0;
-  if (c.peerOfferedScale && config.windowScale >= 0) {
+  setFlag(c, PEER_OFFERED_SCALE, o.windowScale >= 0);
+  if ((c.flags & PEER_OFFERED_SCALE) !== 0 && config.windowScale >= 0) {
     // RFC 7323 §2.3: a shift above 14 is used as 14.
-    c.sndScale = Math.min(o.windowScale, 14);
+    c.v[SND_SCALE] = Math.min(o.windowScale, 14);
   } else {
-    c.sndScale = 0;
-    c.rcvScale = 0;
+    c.v[SND_SCALE] = 0;
+    c.v[RCV_SCALE] = 0;
   }
-  c.tsOk = config.timestamps && o.hasTimestamps;
-  if (c.tsOk) c.tsRecent = o.tsVal;
-  c.sackOk = config.sack && o.sackPermitted;
+  setFlag(c, TS_OK, config.timestamps && o.hasTimestamps);
+  if ((c.flags & TS_OK) !== 0) c.v[TS_RECENT] = o.tsVal;
+  setFlag(c, SACK_OK, config.sack && o.sackPermitted);
 }
 
 export function segmentArrives(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): void {
-  c.segmentsIn++;
+  c.v[SEGMENTS_IN]++;
   if (c.state === SYN_SENT) synSent(ctx, c, seg, now);
   else synchronizedOrReceived(ctx, c, seg, now);
   // The block may have left the table (closed, reset, or moved to TIME-WAIT) while processing.
-  if (c.indexed) output(ctx, c, now);
+  if ((c.flags & INDEXED) !== 0) output(ctx, c, now);
 }
 
 /** RFC 9293 §3.10.7.3. */
@@ -51,7 +58,7 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
   // First: the ACK must acknowledge our SYN and nothing beyond it.
   let ackOk = false;
   if (f & TCP_ACK) {
-    if (seqLeq(seg.ack, c.iss) || seqGt(seg.ack, c.sndNxt)) {
+    if (seqLeq(seg.ack, c.v[ISS]) || seqGt(seg.ack, c.sndNxt)) {
       if (!(f & TCP_RST)) sendSegment(ctx, c, seg.ack, TCP_RST, 0, 0, now);
       ctx.drop('syn-sent-bad-ack');
       return;
@@ -70,17 +77,17 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
     ctx.drop('syn-sent-no-syn');
     return;
   }
-  c.irs = seg.seq;
+  c.v[IRS] = seg.seq;
   c.rcvNxt = seqAdd(seg.seq, 1);
   c.rcvAdv = c.rcvNxt;
   takeSynOptions(ctx, c, seg);
   c.sndWnd = seg.window; // RFC 7323 §2.2: the window of a SYN is never scaled
-  c.maxSndWnd = c.sndWnd;
-  c.sndWl1 = seg.seq;
+  c.v[MAX_SND_WND] = c.sndWnd;
+  c.v[SND_WL1] = seg.seq;
   if (ackOk) {
     ackOurSyn(ctx, c, seg, now);
     ctx.setState(c, ESTABLISHED, 'syn-ack');
-    c.ackNow = true;
+    c.flags |= ACK_NOW;
     ctx.established(c, now);
     // Data or FIN riding on the SYN-ACK: process it as in ESTABLISHED (RFC 9293 §3.10.7.3 "queue them").
     if (seg.payloadLength > 0 || f & TCP_FIN) text(ctx, c, seg, seqAdd(seg.seq, 1), now);
@@ -88,8 +95,8 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
     // Simultaneous open (RFC 9293 §3.5, Figure 8): our SYN crossed theirs. Text on the SYN is
     // queued for after ESTABLISHED (§3.10.7.3): stored just past RCV.NXT, not yet acknowledged.
     ctx.setState(c, SYN_RECEIVED, 'simultaneous-open');
-    c.rtxCount = 0;
-    if (seg.payloadLength > 0) c.synText = c.receiveBuffer.writeAt(0, seg.bytes, seg.payloadOffset, seg.payloadLength);
+    c.v[RTX_COUNT] = 0;
+    if (seg.payloadLength > 0) c.v[SYN_TEXT] = c.receiveBuffer.writeAt(0, seg.bytes, seg.payloadOffset, seg.payloadLength);
     sendSyn(ctx, c, now);
   }
 }
@@ -97,35 +104,35 @@ function synSent(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
 /** Our SYN is acknowledged: SND.UNA moves past ISS, and the handshake RTT is sampled (Karn). */
 function ackOurSyn(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): void {
   c.sndUna = seg.ack;
-  c.sndWl2 = seg.ack;
-  if (c.rtxCount === 0 && c.rttStart >= 0) sampleRtt(ctx, c, now - c.rttStart);
-  c.rttStart = -1;
-  c.rtxCount = 0;
+  c.v[SND_WL2] = seg.ack;
+  if (c.v[RTX_COUNT] === 0 && c.v[RTT_START] >= 0) sampleRtt(ctx, c, now - c.v[RTT_START]);
+  c.v[RTT_START] = -1;
+  c.v[RTX_COUNT] = 0;
   c.rtxAt = Infinity;
-  c.lastAckAt = now;
+  c.v[LAST_ACK_AT] = now;
   ccInit(c, ctx.config.initialWindowSegments);
 }
 
 function sampleRtt(ctx: TcpContext, c: Connection, r: number): void {
   if (r < 0 || r > 3_600_000) return;
   rttSample(c, r, ctx.config);
-  if (r < c.rttMin) c.rttMin = r;
+  if (r < c.v[RTT_MIN]) c.v[RTT_MIN] = r;
 }
 
 /** The SYN-ACK of a simultaneous open (or a passive handshake's ACK) completes it. */
 function completeHandshake(ctx: TcpContext, c: Connection, seg: TcpSegment, window: number, now: number): void {
   ackOurSyn(ctx, c, seg, now);
   c.sndWnd = window;
-  c.maxSndWnd = window;
-  c.sndWl1 = seg.seq;
+  c.v[MAX_SND_WND] = window;
+  c.v[SND_WL1] = seg.seq;
   ctx.setState(c, ESTABLISHED, seg.flags & TCP_SYN ? 'syn-ack' : 'ack');
   ctx.established(c, now);
-  if (c.synText > 0) {
+  if (c.v[SYN_TEXT] > 0) {
     // The text that came on the peer's SYN is now received in order (§3.10.7.3).
-    const n = c.receiveBuffer.commit(c.synText);
-    c.synText = 0;
+    const n = c.receiveBuffer.commit(c.v[SYN_TEXT]);
+    c.v[SYN_TEXT] = 0;
     c.rcvNxt = seqAdd(c.rcvNxt, n);
-    c.bytesReceived += n;
+    c.v[BYTES_RECEIVED] += n;
     ctx.counters.bytesIn += n;
     c.unackedBytes += n;
     delayAck(ctx, c, now);
@@ -135,7 +142,7 @@ function completeHandshake(ctx: TcpContext, c: Connection, seg: TcpSegment, wind
 
 /** Arm the delayed ACK (RFC 1122 §4.2.3.2), or ACK at once when it is off. */
 function delayAck(ctx: TcpContext, c: Connection, now: number): void {
-  if (ctx.config.delayedAckMs <= 0) c.ackNow = true;
+  if (ctx.config.delayedAckMs <= 0) c.flags |= ACK_NOW;
   else if (c.ackAt === Infinity) {
     c.ackAt = now + ctx.config.delayedAckMs;
     ctx.armed(c.ackAt);
@@ -150,7 +157,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
   const segLen = seg.segmentLength;
   const window = c.receiveBuffer.free;
 
-  if (c.state === SYN_RECEIVED && f & TCP_SYN && !(f & TCP_RST) && seg.seq === c.irs) {
+  if (c.state === SYN_RECEIVED && f & TCP_SYN && !(f & TCP_RST) && seg.seq === c.v[IRS]) {
     if (!(f & TCP_ACK)) {
       // A duplicate of the peer's SYN: our SYN-ACK was lost; send it again.
       sendSyn(ctx, c, now);
@@ -165,7 +172,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
 
   // RFC 7323 §5.3 R1: PAWS, before the sequence check. An older timestamp marks an old duplicate.
   const ts = seg.options;
-  if (c.tsOk && ts.hasTimestamps && !(f & TCP_RST) && seqLt(ts.tsVal, c.tsRecent)) {
+  if ((c.flags & TS_OK) !== 0 && ts.hasTimestamps && !(f & TCP_RST) && seqLt(ts.tsVal, c.v[TS_RECENT])) {
     ctx.drop('paws');
     sendAck(ctx, c, now);
     return;
@@ -209,7 +216,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
       return;
     }
     ctx.counters.oldSegments++;
-    c.ackNow = true;
+    c.flags |= ACK_NOW;
   }
   ctx.touchKeepalive(c, now);
 
@@ -223,7 +230,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     }
     // In CLOSING and LAST-ACK too the application hears "reset": its FIN, queued like data
     // (§3.10.4 CLOSE), is still unacknowledged, and outstanding SENDs get "reset" responses.
-    if (c.state === SYN_RECEIVED && c.passive) ctx.forgetHalfOpen(c, 'rst');
+    if (c.state === SYN_RECEIVED && (c.flags & PASSIVE) !== 0) ctx.forgetHalfOpen(c, 'rst');
     else if (c.state === SYN_RECEIVED) ctx.fail(c, 'refused', false, now);
     else ctx.fail(c, 'reset', false, now);
     return;
@@ -231,7 +238,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
 
   // Fourth: SYN in a synchronized state, or a new SYN in SYN-RECEIVED.
   if (f & TCP_SYN) {
-    if (c.state === SYN_RECEIVED && c.passive) {
+    if (c.state === SYN_RECEIVED && (c.flags & PASSIVE) !== 0) {
       // §3.10.7.4: "return this connection to the LISTEN state": the listener keeps listening.
       ctx.forgetHalfOpen(c, 'syn');
       return;
@@ -261,12 +268,12 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
       sendSegment(ctx, c, seg.ack, TCP_RST, 0, 0, now);
       return;
     }
-    completeHandshake(ctx, c, seg, seg.window << c.sndScale, now);
+    completeHandshake(ctx, c, seg, seg.window << c.v[SND_SCALE], now);
   }
   if (!processAck(ctx, c, seg, now)) return;
   // RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent — only once its
   // ACK passed the checks above, so a forged or corrupted segment cannot poison PAWS.
-  if (c.tsOk && ts.hasTimestamps && seqGeq(ts.tsVal, c.tsRecent) && seqLeq(seq, c.lastAckSent)) c.tsRecent = ts.tsVal;
+  if ((c.flags & TS_OK) !== 0 && ts.hasTimestamps && seqGeq(ts.tsVal, c.v[TS_RECENT]) && seqLeq(seq, c.v[LAST_ACK_SENT])) c.v[TS_RECENT] = ts.tsVal;
 
   // Sixth: URG (RFC 9293 §3.8.5): data stays inline; remember RCV.UP and tell the application.
   if (old) return;
@@ -295,46 +302,46 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
     else sendAck(ctx, c, now);
     return false;
   }
-  if (config.rfc5961Ack && seqLt(ack, seqAdd(c.sndUna, -c.maxSndWnd))) {
+  if (config.rfc5961Ack && seqLt(ack, seqAdd(c.sndUna, -c.v[MAX_SND_WND]))) {
     ctx.drop('ack-challenged');
     ctx.challengeAck(c, now);
     return false;
   }
-  if (c.sackOk && seg.options.sackCount > 0) takeSackBlocks(c, seg);
-  const window = seg.window << c.sndScale;
+  if ((c.flags & SACK_OK) !== 0 && seg.options.sackCount > 0) takeSackBlocks(c, seg);
+  const window = seg.window << c.v[SND_SCALE];
   // The peer is alive and answering (also when it only answers window probes, RFC 6429).
-  c.lastAckAt = now;
+  c.v[LAST_ACK_AT] = now;
   if (seqGt(ack, c.sndUna)) {
     let acked = seqDiff(ack, c.sndUna);
     // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else Karn's timed segment.
-    if (c.tsOk && seg.options.hasTimestamps && seg.options.tsEcr !== 0) {
+    if ((c.flags & TS_OK) !== 0 && seg.options.hasTimestamps && seg.options.tsEcr !== 0) {
       sampleRtt(ctx, c, ((now >>> 0) - seg.options.tsEcr) >>> 0);
-      c.rttStart = -1;
-    } else if (c.rttStart >= 0 && seqGeq(ack, c.rttSeq)) {
-      if (c.rtxCount === 0) sampleRtt(ctx, c, now - c.rttStart);
-      c.rttStart = -1;
+      c.v[RTT_START] = -1;
+    } else if (c.v[RTT_START] >= 0 && seqGeq(ack, c.v[RTT_SEQ])) {
+      if (c.v[RTX_COUNT] === 0) sampleRtt(ctx, c, now - c.v[RTT_START]);
+      c.v[RTT_START] = -1;
     }
-    const finAcked = c.finSent && seqGt(ack, c.finSeq);
+    const finAcked = (c.flags & FIN_SENT) !== 0 && seqGt(ack, c.v[FIN_SEQ]);
     if (finAcked) acked--;
     const dataAcked = Math.min(acked, c.sendBuffer.length);
     c.sendBuffer.consume(dataAcked);
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
     trimScoreboard(c);
-    c.rtxCount = 0;
-    c.rtxFirstAt = -1;
+    c.v[RTX_COUNT] = 0;
+    c.v[RTX_FIRST_AT] = -1;
     if (ccNewAck(c, dataAcked, now)) {
       // RFC 6582 §3.2 step 3: a partial ACK in recovery; resend the next hole at once.
-      c.fastRetransmits++;
-      c.rexmitHigh = retransmitAt(ctx, c, c.sndUna, now);
+      c.v[FAST_RETRANSMITS]++;
+      c.v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
     }
-    c.rtxAt = c.sndUna === c.sndMax ? Infinity : now + c.rto;
+    c.rtxAt = c.sndUna === c.sndMax ? Infinity : now + c.v[RTO];
     if (c.rtxAt !== Infinity) ctx.armed(c.rtxAt);
     if (dataAcked > 0) ctx.notifyWritable(c);
     if (finAcked) {
       if (c.state === FIN_WAIT_1) {
         ctx.setState(c, FIN_WAIT_2, 'fin-acked');
-        if (c.readClosed) {
+        if ((c.flags & READ_CLOSED) !== 0) {
           c.closeAt = now + config.finWait2TimeoutMs;
           ctx.armed(c.closeAt);
         }
@@ -347,26 +354,26 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
       }
     }
   } else if (ack === c.sndUna && seg.payloadLength === 0 && !(seg.flags & (TCP_SYN | TCP_FIN)) && window > 0 &&
-      c.sndUna !== c.sndMax && (window === c.sndWnd || (c.sackOk && seg.options.sackCount > 0))) {
+      c.sndUna !== c.sndMax && (window === c.sndWnd || ((c.flags & SACK_OK) !== 0 && seg.options.sackCount > 0))) {
     // RFC 5681 §2 duplicate ACK: nothing new, same window, data outstanding; with SACK, RFC 6675 §2
     // counts an ACK carrying SACK information even if the window moved (receivers grow it while
     // they SACK). Answers to window probes, with a zero window, are not loss signals.
-    c.dupAcksIn++;
+    c.v[DUP_ACKS_IN]++;
     ctx.counters.dupAcks++;
     if (ccDupAck(c, config.congestionControl, now)) {
-      c.fastRetransmits++;
+      c.v[FAST_RETRANSMITS]++;
       ctx.counters.fastRetransmits++;
-      c.rexmitHigh = retransmitAt(ctx, c, c.sndUna, now);
-    } else if (c.inRecovery && c.sackedCount > 0) retransmitHole(ctx, c, now);
+      c.v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
+    } else if ((c.flags & IN_RECOVERY) !== 0 && c.v[SACKED_COUNT] > 0) retransmitHole(ctx, c, now);
   }
   // Window update (§3.10.7.4 fifth): only from a segment newer than the last one used.
-  if (seqLt(c.sndWl1, seg.seq) || (c.sndWl1 === seg.seq && seqLeq(c.sndWl2, ack))) {
+  if (seqLt(c.v[SND_WL1], seg.seq) || (c.v[SND_WL1] === seg.seq && seqLeq(c.v[SND_WL2], ack))) {
     c.sndWnd = window;
-    if (window > c.maxSndWnd) c.maxSndWnd = window;
-    c.sndWl1 = seg.seq;
-    c.sndWl2 = ack;
+    if (window > c.v[MAX_SND_WND]) c.v[MAX_SND_WND] = window;
+    c.v[SND_WL1] = seg.seq;
+    c.v[SND_WL2] = ack;
     if (window > 0) {
-      c.persistBackoff = 0;
+      c.v[PERSIST_BACKOFF] = 0;
       c.persistAt = Infinity;
     }
   }
@@ -386,7 +393,7 @@ function takeSackBlocks(c: Connection, seg: TcpSegment): void {
     if (seqLt(left, c.sndUna)) left = c.sndUna;
     // Merge with every range it touches.
     const r = c.sacked;
-    for (let i = 0; i < c.sackedCount; ) {
+    for (let i = 0; i < c.v[SACKED_COUNT]; ) {
       const l = r[2 * i]!, h = r[2 * i + 1]!;
       if (seqLeq(l, right) && seqLeq(left, h)) {
         if (seqLt(l, left)) left = l;
@@ -394,28 +401,28 @@ function takeSackBlocks(c: Connection, seg: TcpSegment): void {
         removeRange(c, i);
       } else i++;
     }
-    if (c.sackedCount === SCOREBOARD_RANGES) {
+    if (c.v[SACKED_COUNT] === SCOREBOARD_RANGES) {
       // Full: forget the range farthest from SND.UNA (it matters last).
       let far = 0;
-      for (let i = 1; i < c.sackedCount; i++) if (seqGt(r[2 * i]!, r[2 * far]!)) far = i;
+      for (let i = 1; i < c.v[SACKED_COUNT]; i++) if (seqGt(r[2 * i]!, r[2 * far]!)) far = i;
       removeRange(c, far);
     }
-    r[2 * c.sackedCount] = left;
-    r[2 * c.sackedCount + 1] = right;
-    c.sackedCount++;
+    r[2 * c.v[SACKED_COUNT]] = left;
+    r[2 * c.v[SACKED_COUNT] + 1] = right;
+    c.v[SACKED_COUNT]++;
   }
 }
 
 function removeRange(c: Connection, i: number): void {
-  const last = c.sackedCount - 1;
+  const last = c.v[SACKED_COUNT] - 1;
   c.sacked[2 * i] = c.sacked[2 * last]!;
   c.sacked[2 * i + 1] = c.sacked[2 * last + 1]!;
-  c.sackedCount = last;
+  c.v[SACKED_COUNT] = last;
 }
 
 /** Drop scoreboard ranges now below SND.UNA. */
 function trimScoreboard(c: Connection): void {
-  for (let i = 0; i < c.sackedCount; ) {
+  for (let i = 0; i < c.v[SACKED_COUNT]; ) {
     if (seqLeq(c.sacked[2 * i + 1]!, c.sndUna)) removeRange(c, i);
     else {
       if (seqLt(c.sacked[2 * i]!, c.sndUna)) c.sacked[2 * i] = c.sndUna;
@@ -430,12 +437,12 @@ function trimScoreboard(c: Connection): void {
  */
 function retransmitHole(ctx: TcpContext, c: Connection, now: number): void {
   let highest = c.sndUna;
-  for (let i = 0; i < c.sackedCount; i++) highest = seqMax(highest, c.sacked[2 * i + 1]!);
-  let seq = seqMax(c.sndUna, c.rexmitHigh);
+  for (let i = 0; i < c.v[SACKED_COUNT]; i++) highest = seqMax(highest, c.sacked[2 * i + 1]!);
+  let seq = seqMax(c.sndUna, c.v[REXMIT_HIGH]);
   // Skip SACKed ranges to the start of the next hole.
-  for (let moved = true, guard = 0; moved && guard <= c.sackedCount; guard++) {
+  for (let moved = true, guard = 0; moved && guard <= c.v[SACKED_COUNT]; guard++) {
     moved = false;
-    for (let i = 0; i < c.sackedCount; i++) {
+    for (let i = 0; i < c.v[SACKED_COUNT]; i++) {
       if (seqGeq(seq, c.sacked[2 * i]!) && seqLt(seq, c.sacked[2 * i + 1]!)) {
         seq = c.sacked[2 * i + 1]!;
         moved = true;
@@ -445,17 +452,17 @@ function retransmitHole(ctx: TcpContext, c: Connection, now: number): void {
   if (!seqLt(seq, highest)) return;
   const end = retransmitAt(ctx, c, seq, now);
   if (end !== seq) {
-    c.rexmitHigh = end;
-    c.fastRetransmits++;
+    c.v[REXMIT_HIGH] = end;
+    c.v[FAST_RETRANSMITS]++;
     ctx.counters.fastRetransmits++;
   }
 }
 
 /** RFC 9293 §3.8.5: a new urgent pointer. */
 function urgent(ctx: TcpContext, c: Connection, up: number): void {
-  if (c.urgentPending && !seqGt(up, c.rcvUp)) return;
-  c.rcvUp = up;
-  c.urgentPending = true;
+  if ((c.flags & URGENT_PENDING) !== 0 && !seqGt(up, c.v[RCV_UP])) return;
+  c.v[RCV_UP] = up;
+  c.flags |= URGENT_PENDING;
   ctx.counters.urgentIn++;
   ctx.notifyUrgent(c);
 }
@@ -464,13 +471,13 @@ function urgent(ctx: TcpContext, c: Connection, up: number): void {
 function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now: number): void {
   if (!canReceive(c.state)) {
     // CLOSE-WAIT, CLOSING, LAST-ACK: the peer already sent FIN; a retransmitted FIN is re-ACKed.
-    if (seg.flags & TCP_FIN || seg.payloadLength > 0) c.ackNow = true;
+    if (seg.flags & TCP_FIN || seg.payloadLength > 0) c.flags |= ACK_NOW;
     return;
   }
   const skip = seqDiff(seq, seg.seq) - (seg.flags & TCP_SYN ? 1 : 0);
   const have = Math.max(0, seg.payloadLength - skip);
   const q = c.reassembly;
-  if (have > 0 && c.readClosed) {
+  if (have > 0 && (c.flags & READ_CLOSED) !== 0) {
     // RFC 9293 §3.10.7.4 / RFC 1122 §4.2.2.13: nobody will read it; reset.
     ctx.drop('data-after-close');
     ctx.fail(c, 'aborted', true, now);
@@ -479,9 +486,9 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
   if (seq !== c.rcvNxt) {
     // Out of order: hold what fits in the window (RFC 9293 §3.10.7.4), ACK at once with SACK
     // blocks so the sender learns of the gap (RFC 5681 §4.2, RFC 2018 §4).
-    c.outOfOrderIn++;
+    c.v[OUT_OF_ORDER_IN]++;
     ctx.counters.outOfOrder++;
-    c.ackNow = true;
+    c.flags |= ACK_NOW;
     const offset = seqDiff(seq, c.rcvNxt);
     const room = c.receiveBuffer.free - offset;
     const n = Math.min(have, room);
@@ -497,7 +504,7 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
   if (have > 0) {
     const took = c.receiveBuffer.write(seg.bytes, seg.payloadOffset + skip, have);
     c.rcvNxt = seqAdd(c.rcvNxt, took);
-    c.bytesReceived += took;
+    c.v[BYTES_RECEIVED] += took;
     ctx.counters.bytesIn += took;
     c.unackedBytes += took;
     // A FIN only counts when every byte before it was taken.
@@ -507,21 +514,21 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
     if (more > 0) {
       const committed = c.receiveBuffer.commit(more);
       c.rcvNxt = seqAdd(c.rcvNxt, committed);
-      c.bytesReceived += committed;
+      c.v[BYTES_RECEIVED] += committed;
       ctx.counters.bytesIn += committed;
       q.advance(c.rcvNxt);
     }
     if (q.finSeq >= 0 && q.finSeq === c.rcvNxt) fin = true;
     // RFC 5681 §4.2: ACK at once when filling a gap; else at least every second full segment.
-    if (hadHoles || c.unackedBytes >= 2 * (c.rcvMss - (c.tsOk ? 12 : 0))) c.ackNow = true;
+    if (hadHoles || c.unackedBytes >= 2 * (c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0))) c.flags |= ACK_NOW;
     else delayAck(ctx, c, now);
     if (took + more > 0) ctx.notifyReadable(c);
   }
   if (fin) {
     q.clear();
     c.rcvNxt = seqAdd(c.rcvNxt, 1);
-    c.finReceived = true;
-    c.ackNow = true;
+    c.flags |= FIN_RECEIVED;
+    c.flags |= ACK_NOW;
     switch (c.state) {
       case ESTABLISHED:
         ctx.setState(c, CLOSE_WAIT, 'fin');

@@ -16,26 +16,32 @@ import type { Connection } from './connection';
 import type { TcpContext } from './context';
 import { clampRto, rttStart } from './rtt';
 import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK, SYN_RECEIVED, SYN_SENT } from './state';
+import {
+  ACK_NOW, BYTES_SENT, FIN_QUEUED, FIN_SENT, FIN_SEQ, FORCE_SEND, ISS, LAST_ACK_SENT, LAST_SEND_AT,
+  LOCAL_IP, LOCAL_PORT, MAX_SND_WND, NO_DELAY, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS,
+  RCV_SCALE, REMOTE_IP, REMOTE_PORT, RETRANSMITS, RTO, RTT_START, RTX_COUNT, SACKED_COUNT, SACK_OK,
+  SEGMENTS_OUT, TS_OK, TS_RECENT,
+} from './connection';
 
 const options = new TcpOptions();
 
 /** SACK blocks an ACK of `c` carries now (RFC 2018 §4: 3 beside timestamps, else 4). */
 function sackBlocksNow(c: Connection): number {
-  return c.sackOk ? Math.min(c.reassembly.count, c.tsOk ? 3 : MAX_SACK_BLOCKS) : 0;
+  return (c.flags & SACK_OK) !== 0 ? Math.min(c.reassembly.count, (c.flags & TS_OK) !== 0 ? 3 : MAX_SACK_BLOCKS) : 0;
 }
 
 /** Option bytes every non-SYN segment of `c` carries now; payload shrinks by as much (RFC 6691). */
 export function optionSpace(c: Connection): number {
   const blocks = sackBlocksNow(c);
-  return (c.tsOk ? 12 : 0) + (blocks > 0 ? 4 + 8 * blocks : 0);
+  return ((c.flags & TS_OK) !== 0 ? 12 : 0) + (blocks > 0 ? 4 + 8 * blocks : 0);
 }
 
 /** The window to advertise now, bytes, with receiver-side silly window avoidance (RFC 1122 §4.2.3.3). */
 function advertisedWindow(c: Connection): number {
-  const free = Math.min(c.receiveBuffer.free, 0xffff << c.rcvScale);
+  const free = Math.min(c.receiveBuffer.free, 0xffff << c.v[RCV_SCALE]);
   const edge = seqAdd(c.rcvNxt, free);
   // Move the right edge only by at least min(MSS, half the buffer), never backwards.
-  const step = Math.min(c.rcvMss, c.receiveBuffer.capacity >> 1);
+  const step = Math.min(c.v[RCV_MSS], c.receiveBuffer.capacity >> 1);
   if (seqGt(edge, c.rcvAdv) && (seqDiff(edge, c.rcvAdv) >= step || seqDiff(c.rcvAdv, c.rcvNxt) <= 0)) c.rcvAdv = edge;
   return Math.max(0, seqDiff(c.rcvAdv, c.rcvNxt));
 }
@@ -51,13 +57,13 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
   if (flags & TCP_SYN) {
     // RFC 7323 §2.2, §3.2 and RFC 2018 §2: offer in a SYN; in a SYN-ACK only what the peer offered.
     const offering = c.state === SYN_SENT;
-    synOptions(o, config, c.rcvMss, c.rcvScale, offering || c.peerOfferedScale, offering || c.tsOk,
-      offering || c.sackOk, offering ? 0 : c.tsRecent, now);
+    synOptions(o, config, c.v[RCV_MSS], c.v[RCV_SCALE], offering || (c.flags & PEER_OFFERED_SCALE) !== 0, offering || (c.flags & TS_OK) !== 0,
+      offering || (c.flags & SACK_OK) !== 0, offering ? 0 : c.v[TS_RECENT], now);
   } else if (!(flags & TCP_RST)) {
-    if (c.tsOk) {
+    if ((c.flags & TS_OK) !== 0) {
       o.hasTimestamps = true;
       o.tsVal = now >>> 0;
-      o.tsEcr = c.tsRecent;
+      o.tsEcr = c.v[TS_RECENT];
     }
     if (flags & TCP_ACK) o.sackCount = c.reassembly.sackBlocks(o.sackBlocks, sackBlocksNow(c));
   }
@@ -65,25 +71,25 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
   const payloadAt = at + TCP_HEADER_LEN + optLen;
   if (dataLength > 0) c.sendBuffer.peek(dataOffset, tx, payloadAt, dataLength);
   // RFC 7323 §2.2: the window field of a SYN is never scaled.
-  const window = flags & TCP_SYN ? Math.min(c.receiveBuffer.free, 0xffff) : advertisedWindow(c) >>> c.rcvScale;
+  const window = flags & TCP_SYN ? Math.min(c.receiveBuffer.free, 0xffff) : advertisedWindow(c) >>> c.v[RCV_SCALE];
   // A SYN-ACK's window is advertised too: remember its right edge (else the first read would
   // announce the window again).
   if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && seqGt(seqAdd(c.rcvNxt, window), c.rcvAdv)) c.rcvAdv = seqAdd(c.rcvNxt, window);
   const ack = flags & TCP_ACK ? c.rcvNxt : 0;
-  emitTcp(tx, at, c.localPort, c.remotePort, seq, ack, flags, window, 0, optLen, dataLength, c.localIp, c.remoteIp, ip.checksum);
-  const r = ip.sendIpv4(c.remoteIp, IP_PROTO_TCP, TCP_HEADER_LEN + optLen + dataLength, now, true);
+  emitTcp(tx, at, c.v[LOCAL_PORT], c.v[REMOTE_PORT], seq, ack, flags, window, 0, optLen, dataLength, c.v[LOCAL_IP], c.v[REMOTE_IP], ip.checksum);
+  const r = ip.sendIpv4(c.v[REMOTE_IP], IP_PROTO_TCP, TCP_HEADER_LEN + optLen + dataLength, now, true);
   if (flags & TCP_ACK) {
     // Any ACK we send satisfies the pending one (RFC 1122 §4.2.3.2), and is Last.ACK.sent (RFC 7323 §4.3).
-    c.ackNow = false;
+    c.flags &= ~ACK_NOW;
     c.ackAt = Infinity;
     c.unackedBytes = 0;
-    c.lastAckSent = c.rcvNxt;
+    c.v[LAST_ACK_SENT] = c.rcvNxt;
   }
   if (dataLength > 0) {
-    c.lastSendAt = now;
-    c.bytesSent += dataLength;
+    c.v[LAST_SEND_AT] = now;
+    c.v[BYTES_SENT] += dataLength;
   }
-  c.segmentsOut++;
+  c.v[SEGMENTS_OUT]++;
   ctx.counters.segmentsOut++;
   ctx.counters.bytesOut += dataLength;
   if (flags & TCP_RST) ctx.counters.resetsOut++;
@@ -113,10 +119,10 @@ export function synOptions(
 /** (Re)send our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) and arm the retransmission timer. */
 export function sendSyn(ctx: TcpContext, c: Connection, now: number): void {
   const flags = c.state === SYN_SENT ? TCP_SYN : TCP_SYN | TCP_ACK;
-  sendSegment(ctx, c, c.iss, flags, 0, 0, now);
-  if (seqGt(seqAdd(c.iss, 1), c.sndMax)) c.sndMax = seqAdd(c.iss, 1);
-  if (c.rtxCount === 0) rttStart(c, c.iss, now);
-  c.rtxAt = now + c.rto;
+  sendSegment(ctx, c, c.v[ISS], flags, 0, 0, now);
+  if (seqGt(seqAdd(c.v[ISS], 1), c.sndMax)) c.sndMax = seqAdd(c.v[ISS], 1);
+  if (c.v[RTX_COUNT] === 0) rttStart(c, c.v[ISS], now);
+  c.rtxAt = now + c.v[RTO];
   ctx.armed(c.rtxAt);
 }
 
@@ -135,8 +141,8 @@ export function sendPureAck(ctx: TcpContext, c: Connection, now: number): void {
  * the FIN: a retransmission RFC 9293 always allows. Challenge ACKs stay bare (sendPureAck).
  */
 export function sendAck(ctx: TcpContext, c: Connection, now: number): void {
-  if (ctx.config.resendFinWithAck && c.finSent && seqLeq(c.sndUna, c.finSeq)) {
-    sendSegment(ctx, c, c.finSeq, TCP_ACK | TCP_FIN, 0, 0, now);
+  if (ctx.config.resendFinWithAck && (c.flags & FIN_SENT) !== 0 && seqLeq(c.sndUna, c.v[FIN_SEQ])) {
+    sendSegment(ctx, c, c.v[FIN_SEQ], TCP_ACK | TCP_FIN, 0, 0, now);
   } else sendPureAck(ctx, c, now);
 }
 
@@ -148,9 +154,9 @@ export function sendReset(ctx: TcpContext, c: Connection, now: number): void {
 /** If `seq` lies in a range the peer SACKed, the end of that range; else `seq`. */
 function pastSacked(c: Connection, seq: number): number {
   const r = c.sacked;
-  for (let moved = true, guard = 0; moved && guard < c.sackedCount + 1; guard++) {
+  for (let moved = true, guard = 0; moved && guard < c.v[SACKED_COUNT] + 1; guard++) {
     moved = false;
-    for (let i = 0; i < c.sackedCount; i++) {
+    for (let i = 0; i < c.v[SACKED_COUNT]; i++) {
       if (seqGeq(seq, r[2 * i]!) && seqLt(seq, r[2 * i + 1]!)) {
         seq = r[2 * i + 1]!;
         moved = true;
@@ -163,7 +169,7 @@ function pastSacked(c: Connection, seq: number): number {
 /** Bytes from `seq` to the start of the next SACKed range above it, or Infinity. */
 function untilSacked(c: Connection, seq: number): number {
   let d = Infinity;
-  for (let i = 0; i < c.sackedCount; i++) {
+  for (let i = 0; i < c.v[SACKED_COUNT]; i++) {
     const left = c.sacked[2 * i]!;
     if (seqGt(left, seq)) d = Math.min(d, seqDiff(left, seq));
   }
@@ -180,24 +186,24 @@ export function retransmitAt(ctx: TcpContext, c: Connection, seq: number, now: n
   const queued = c.sendBuffer.length;
   if (offset < 0 || offset > queued) return seq;
   const len = Math.min(queued - offset, c.sndMss - optionSpace(c), untilSacked(c, seq));
-  const fin = c.finSent && offset + len === queued && !seqGt(c.sndUna, c.finSeq);
+  const fin = (c.flags & FIN_SENT) !== 0 && offset + len === queued && !seqGt(c.sndUna, c.v[FIN_SEQ]);
   if (len <= 0 && !fin) return seq;
   sendSegment(ctx, c, seq, TCP_ACK | (fin ? TCP_FIN : 0), offset, len, now);
-  c.rttStart = -1; // Karn
-  c.retransmits++;
+  c.v[RTT_START] = -1; // Karn
+  c.v[RETRANSMITS]++;
   ctx.counters.retransmits++;
-  c.rtxAt = now + c.rto;
+  c.rtxAt = now + c.v[RTO];
   ctx.armed(c.rtxAt);
   return seqAdd(seq, len);
 }
 
 /** May a segment shorter than the maximum go now? (Nagle, RFC 896; SWS, RFC 1122 §4.2.3.4.) */
 function smallSegmentMayGo(c: Connection, len: number, unsent: number): boolean {
-  if (c.forceSend) return true;
+  if ((c.flags & FORCE_SEND) !== 0) return true;
   if (seqLt(c.sndNxt, c.sndMax)) return true; // a retransmission
   const idle = c.sndUna === c.sndMax;
-  if (len === unsent && (idle || c.noDelay)) return true;
-  return c.maxSndWnd > 0 && len >= c.maxSndWnd / 2;
+  if (len === unsent && (idle || (c.flags & NO_DELAY) !== 0)) return true;
+  return c.v[MAX_SND_WND] > 0 && len >= c.v[MAX_SND_WND] / 2;
 }
 
 /**
@@ -209,7 +215,7 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
   const s = c.state;
   if (s === SYN_SENT || s === SYN_RECEIVED) {
     // No data before the handshake completes; a challenge or duplicate ACK may still be due.
-    if (c.ackNow && s === SYN_RECEIVED) sendAck(ctx, c, now);
+    if ((c.flags & ACK_NOW) !== 0 && s === SYN_RECEIVED) sendAck(ctx, c, now);
     return;
   }
   const mayData = s === ESTABLISHED || s === CLOSE_WAIT || s === FIN_WAIT_1 || s === CLOSING || s === LAST_ACK;
@@ -229,7 +235,7 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
       let len = Math.max(0, Math.min(unsent, usable, maxSegment));
       if (seqLt(c.sndNxt, c.sndMax)) len = Math.min(len, untilSacked(c, c.sndNxt));
       // The FIN follows the last byte; it may exceed the window by its one sequence number.
-      const fin = c.finQueued && !c.finSent && len === unsent && usable >= len;
+      const fin = (c.flags & FIN_QUEUED) !== 0 && (c.flags & FIN_SENT) === 0 && len === unsent && usable >= len;
       if (len === 0 && !fin) break;
       if (len > 0 && len < maxSegment && !fin && !smallSegmentMayGo(c, len, unsent)) break;
       let flags = TCP_ACK;
@@ -239,19 +245,19 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
       sendSegment(ctx, c, seq, flags, sentData, len, now);
       const end = seqAdd(seq, len + (fin ? 1 : 0));
       if (fin) {
-        c.finSent = true;
-        c.finSeq = seqAdd(seq, len);
+        c.flags |= FIN_SENT;
+        c.v[FIN_SEQ] = seqAdd(seq, len);
       }
       if (seqGt(end, c.sndMax)) {
         rttStart(c, end, now);
         c.sndMax = end;
       } else {
-        c.retransmits++;
+        c.v[RETRANSMITS]++;
         ctx.counters.retransmits++;
       }
       c.sndNxt = end;
       if (c.rtxAt === Infinity) {
-        c.rtxAt = now + c.rto;
+        c.rtxAt = now + c.v[RTO];
         ctx.armed(c.rtxAt);
       }
       if (fin) break;
@@ -259,9 +265,9 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
     // Data waits but nothing is in flight to bring an ACK back: the persist timer probes a closed
     // window and overrides silly window avoidance (RFC 9293 §3.8.6.1, RFC 1122 §4.2.3.4).
     if (c.sndUna === c.sndMax && c.sendBuffer.length > 0 && c.persistAt === Infinity && c.rtxAt === Infinity) {
-      c.persistAt = now + clampRto(c.rto * 2 ** c.persistBackoff, ctx.config);
+      c.persistAt = now + clampRto(c.v[RTO] * 2 ** c.v[PERSIST_BACKOFF], ctx.config);
       ctx.armed(c.persistAt);
     }
   }
-  if (c.ackNow) sendAck(ctx, c, now);
+  if ((c.flags & ACK_NOW) !== 0) sendAck(ctx, c, now);
 }

@@ -49,7 +49,7 @@
 // Each range carries a stamp from a counter bumped by every accepted `add`; merging gives the
 // merged range the new stamp, and trimming by `advance` keeps the stamp.
 //
-// Memory: four typed arrays of `maxRanges` entries, allocated in the constructor. No method
+// Memory: one Float64Array of 5 + 3 x `maxRanges` entries, allocated in the constructor. No method
 // allocates. Arguments from the wire never make a method throw: sequence numbers are taken modulo
 // 2^32 (`>>> 0`), a length that is not a positive number is refused, fractions are truncated.
 
@@ -57,6 +57,10 @@ import { seqAdd, seqDiff, seqInRange, seqLeq, seqLt } from '../wire/seq';
 
 /** Largest distance from RCV.NXT to the end of a held range: the maximum window, RFC 7323 §2.3. */
 export const MAX_SPAN = 0x40000000;
+
+// Indices of the counters in ReassemblyQueue.a. The clock is the last stamp given (a double counts
+// 2^53 adds before losing precision).
+const HELD = 0, TOTAL = 1, CLOCK = 2, EVICTED = 3, REFUSED = 4, LEFT = 5;
 
 export class ReassemblyQueue {
   /** Number of disjoint ranges that can be held, fixed at construction. */
@@ -68,18 +72,16 @@ export class ReassemblyQueue {
    */
   finSeq = -1;
 
-  /** Left edge (first byte) of each range, in sequence order in slots [0, count). */
-  private readonly left: Uint32Array;
-  /** Right edge (one past the last byte) of each range. */
-  private readonly right: Uint32Array;
-  /** Recency stamp of each range (larger = more recently updated); unique among held ranges. */
-  private readonly stamp: Float64Array;
-  private held = 0;
-  private total = 0;
-  /** Last stamp given; a double counts 2^53 adds before losing precision. */
-  private clock = 0;
-  private evicted = 0;
-  private refused = 0;
+  /**
+   * All other state in one array (one XS object instead of four; DESIGN.md "Memory"): the
+   * counters at HELD..REFUSED, then the left edges (first byte) of the ranges in sequence order
+   * from LEFT, their right edges (one past the last byte) from `rightAt`, and their recency stamps
+   * (larger = more recently updated; unique among held ranges) from `stampAt`. Sequence numbers
+   * are exact in a double.
+   */
+  private readonly a: Float64Array;
+  private readonly rightAt: number;
+  private readonly stampAt: number;
 
   /** `maxRanges` must be a non-negative integer (0 holds nothing); throws RangeError otherwise. */
   constructor(maxRanges: number) {
@@ -87,46 +89,46 @@ export class ReassemblyQueue {
       throw new RangeError(`ReassemblyQueue maxRanges must be a non-negative integer, got ${maxRanges}`);
     }
     this.maxRanges = maxRanges;
-    this.left = new Uint32Array(maxRanges);
-    this.right = new Uint32Array(maxRanges);
-    this.stamp = new Float64Array(maxRanges);
+    this.rightAt = LEFT + maxRanges;
+    this.stampAt = LEFT + 2 * maxRanges;
+    this.a = new Float64Array(LEFT + 3 * maxRanges);
   }
 
   /** Ranges held. */
   get count(): number {
-    return this.held;
+    return this.a[HELD];
   }
 
   /** Bytes held in all ranges. */
   get bytes(): number {
-    return this.total;
+    return this.a[TOTAL];
   }
 
   /** Ranges evicted to make room for a range closer to RCV.NXT, since construction. */
   get evictions(): number {
-    return this.evicted;
+    return this.a[EVICTED];
   }
 
   /** Segments refused because every slot was taken by a range closer to RCV.NXT, since construction. */
   get refusals(): number {
-    return this.refused;
+    return this.a[REFUSED];
   }
 
   /** Forget every range and the FIN (for a new connection). The counters are kept. */
   clear(): void {
-    this.held = 0;
-    this.total = 0;
+    this.a[HELD] = 0;
+    this.a[TOTAL] = 0;
     this.finSeq = -1;
   }
 
   /** Left edge of the `index`-th range in sequence order, or -1 when there is no such range. */
   rangeStart(index: number): number {
-    return Number.isInteger(index) && index >= 0 && index < this.held ? this.left[index]! : -1;
+    return Number.isInteger(index) && index >= 0 && index < this.a[HELD] ? this.a[LEFT + index] : -1;
   }
 
   /** Right edge (one past the last byte) of the `index`-th range in sequence order, or -1. */
   rangeEnd(index: number): number {
-    return Number.isInteger(index) && index >= 0 && index < this.held ? this.right[index]! : -1;
+    return Number.isInteger(index) && index >= 0 && index < this.a[HELD] ? this.a[this.rightAt + index] : -1;
   }
 
   /**
@@ -150,46 +152,46 @@ export class ReassemblyQueue {
 
     // First range that ends at or after s (overlaps or touches the new range from the right).
     let i = 0;
-    while (i < this.held && seqLt(this.right[i]!, s)) i++;
+    while (i < this.a[HELD] && seqLt(this.a[this.rightAt + i], s)) i++;
     // Ranges i..j-1 begin at or before e, so they overlap or touch [s, e).
     let j = i;
-    while (j < this.held && seqLeq(this.left[j]!, e)) j++;
+    while (j < this.a[HELD] && seqLeq(this.a[LEFT + j], e)) j++;
 
     if (j > i) {
       // Merge [s, e) with ranges i..j-1 into slot i.
-      const newLeft = seqLt(s, this.left[i]!) ? s : this.left[i]!;
-      const newRight = seqLt(this.right[j - 1]!, e) ? e : this.right[j - 1]!;
-      for (let k = i; k < j; k++) this.total -= this.size(k);
-      this.left[i] = newLeft;
-      this.right[i] = newRight;
-      this.total += (newRight - newLeft) >>> 0;
+      const newLeft = seqLt(s, this.a[LEFT + i]) ? s : this.a[LEFT + i];
+      const newRight = seqLt(this.a[this.rightAt + j - 1], e) ? e : this.a[this.rightAt + j - 1];
+      for (let k = i; k < j; k++) this.a[TOTAL] -= this.size(k);
+      this.a[LEFT + i] = newLeft;
+      this.a[this.rightAt + i] = newRight;
+      this.a[TOTAL] += (newRight - newLeft) >>> 0;
       this.removeSlots(i + 1, j - i - 1);
-      this.stamp[i] = ++this.clock;
+      this.a[this.stampAt + i] = ++this.a[CLOCK];
       return true;
     }
 
     // A new range, to go in slot i (every range from i on begins after e).
-    if (this.held === this.maxRanges) {
-      if (i >= this.held) {
+    if (this.a[HELD] === this.maxRanges) {
+      if (i >= this.a[HELD]) {
         // Farther from RCV.NXT than everything held (or no slots at all): refuse.
-        this.refused++;
+        this.a[REFUSED]++;
         return false;
       }
       // Closer than the farthest range: evict that one (the last in sequence order).
-      this.held--;
-      this.total -= this.size(this.held);
-      this.evicted++;
+      this.a[HELD]--;
+      this.a[TOTAL] -= this.size(this.a[HELD]);
+      this.a[EVICTED]++;
     }
-    for (let k = this.held; k > i; k--) {
-      this.left[k] = this.left[k - 1]!;
-      this.right[k] = this.right[k - 1]!;
-      this.stamp[k] = this.stamp[k - 1]!;
+    for (let k = this.a[HELD]; k > i; k--) {
+      this.a[LEFT + k] = this.a[LEFT + k - 1];
+      this.a[this.rightAt + k] = this.a[this.rightAt + k - 1];
+      this.a[this.stampAt + k] = this.a[this.stampAt + k - 1];
     }
-    this.left[i] = s;
-    this.right[i] = e;
-    this.stamp[i] = ++this.clock;
-    this.held++;
-    this.total += n;
+    this.a[LEFT + i] = s;
+    this.a[this.rightAt + i] = e;
+    this.a[this.stampAt + i] = ++this.a[CLOCK];
+    this.a[HELD]++;
+    this.a[TOTAL] += n;
     return true;
   }
 
@@ -203,14 +205,14 @@ export class ReassemblyQueue {
   advance(rcvNxt: number): number {
     const nxt = rcvNxt >>> 0;
     this.dropBelow(nxt);
-    return this.held > 0 && this.left[0] === nxt ? this.size(0) : 0;
+    return this.a[HELD] > 0 && this.a[LEFT] === nxt ? this.size(0) : 0;
   }
 
   /** Whether byte `seq` is held. */
   holds(seq: number): boolean {
     const s = seq >>> 0;
-    for (let k = 0; k < this.held; k++) {
-      if (seqInRange(s, this.left[k]!, this.right[k]!)) return true;
+    for (let k = 0; k < this.a[HELD]; k++) {
+      if (seqInRange(s, this.a[LEFT + k], this.a[this.rightAt + k])) return true;
     }
     return false;
   }
@@ -223,51 +225,51 @@ export class ReassemblyQueue {
    */
   sackBlocks(out: Uint32Array, max: number): number {
     const want = max > 0 ? Math.floor(max) : 0; // NaN and negatives give 0
-    const limit = Math.min(this.held, Math.floor(out.length / 2), want);
+    const limit = Math.min(this.a[HELD], Math.floor(out.length / 2), want);
     // Stamps are unique: pick the largest one below the previous pick, `limit` times.
     let previous = Infinity;
     for (let b = 0; b < limit; b++) {
       let best = -1;
-      for (let k = 0; k < this.held; k++) {
-        const t = this.stamp[k]!;
-        if (t < previous && (best < 0 || t > this.stamp[best]!)) best = k;
+      for (let k = 0; k < this.a[HELD]; k++) {
+        const t = this.a[this.stampAt + k];
+        if (t < previous && (best < 0 || t > this.a[this.stampAt + best])) best = k;
       }
       if (best < 0) return b;
-      out[2 * b] = this.left[best]!;
-      out[2 * b + 1] = this.right[best]!;
-      previous = this.stamp[best]!;
+      out[2 * b] = this.a[LEFT + best];
+      out[2 * b + 1] = this.a[this.rightAt + best];
+      previous = this.a[this.stampAt + best];
     }
     return limit;
   }
 
   /** Bytes in range slot k. */
   private size(k: number): number {
-    return (this.right[k]! - this.left[k]!) >>> 0;
+    return (this.a[this.rightAt + k] - this.a[LEFT + k]) >>> 0;
   }
 
   /** Drop the ranges wholly at or below `nxt` and trim the one that straddles it. */
   private dropBelow(nxt: number): void {
     let dead = 0;
-    while (dead < this.held && seqLeq(this.right[dead]!, nxt)) {
-      this.total -= this.size(dead);
+    while (dead < this.a[HELD] && seqLeq(this.a[this.rightAt + dead], nxt)) {
+      this.a[TOTAL] -= this.size(dead);
       dead++;
     }
     this.removeSlots(0, dead);
     // Ranges are disjoint and sorted, so only the first can straddle RCV.NXT.
-    if (this.held > 0 && seqLt(this.left[0]!, nxt)) {
-      this.total -= seqDiff(nxt, this.left[0]!);
-      this.left[0] = nxt;
+    if (this.a[HELD] > 0 && seqLt(this.a[LEFT], nxt)) {
+      this.a[TOTAL] -= seqDiff(nxt, this.a[LEFT]);
+      this.a[LEFT] = nxt;
     }
   }
 
   /** Remove `n` slots starting at `from`, shifting the later ones down. */
   private removeSlots(from: number, n: number): void {
     if (n <= 0) return;
-    for (let k = from; k + n < this.held; k++) {
-      this.left[k] = this.left[k + n]!;
-      this.right[k] = this.right[k + n]!;
-      this.stamp[k] = this.stamp[k + n]!;
+    for (let k = from; k + n < this.a[HELD]; k++) {
+      this.a[LEFT + k] = this.a[LEFT + k + n];
+      this.a[this.rightAt + k] = this.a[this.rightAt + k + n];
+      this.a[this.stampAt + k] = this.a[this.stampAt + k + n];
     }
-    this.held -= n;
+    this.a[HELD] -= n;
   }
 }

@@ -15,7 +15,14 @@ import { read32 } from '../wire/bytes';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from '../wire/seq';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptions, TcpSegment, emitTcp, writeTcpOptions } from '../wire/tcp';
 import { type TcpConfig, type TcpCounters, type TcpDropReason, defaultTcpConfig, newTcpCounters } from './config';
-import { Connection, type ConnectionHandler, type ConnectionOwner } from './connection';
+import {
+  Connection, type ConnectionHandler, type ConnectionOwner, ACK_NOW, CHALLENGE_COUNT,
+  CHALLENGE_WINDOW_START, FIN_QUEUED, FIN_RECEIVED, FIN_SENT, FIN_SEQ, HALF_OPEN_COUNTED, HELD,
+  INDEXED, IRS, ISS, setFlag, KEEPALIVE, KEEPALIVE_PROBES, LAST_ACK_AT, LAST_ACK_SENT, LISTENER_INDEX,
+  LOCAL_IP, LOCAL_PORT, MAX_SND_WND, NO_DELAY, PASSIVE, PEER_OFFERED_SCALE, RCV_MSS, RCV_SCALE,
+  RCV_UP, READ_CLOSED, REMOTE_IP, REMOTE_PORT, RTO, RTT_MIN, SACK_OK, SND_SCALE, SND_WL1, SND_WL2,
+  SOFT_ERROR, TS_OK, TS_RECENT, URGENT_PENDING,
+} from './connection';
 import type { TcpContext } from './context';
 import { segmentArrives, takeSynOptions } from './input';
 import { EphemeralPorts } from './ports';
@@ -135,15 +142,15 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     if (port < 0) return 'no-port';
     const c = this.allocate();
     if (c === null) return 'no-memory';
-    c.held = true;
+    c.flags |= HELD;
     c.handler = handler;
-    c.keepalive = options.keepalive ?? false;
-    c.noDelay = options.noDelay ?? false;
+    setFlag(c, KEEPALIVE, options.keepalive ?? false);
+    setFlag(c, NO_DELAY, options.noDelay ?? false);
     this.initBlock(c, local, port, remoteIp, remotePort, now);
     this.setState(c, SYN_SENT, 'connect');
     this.counters.activeOpens++;
     sendSyn(this, c, now);
-    c.sndNxt = seqAdd(c.iss, 1);
+    c.sndNxt = seqAdd(c.v[ISS], 1);
     return c;
   }
 
@@ -176,7 +183,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
       if (c.generation === gen && this.used[slot]) this.fail(c, 'aborted', true, now);
     });
     for (const c of this.connections) {
-      if (this.used[c.slot] && c.passive && c.listenerIndex === l.index && c.state === SYN_RECEIVED) this.fail(c, 'aborted', true, now);
+      if (this.used[c.slot] && (c.flags & PASSIVE) !== 0 && c.v[LISTENER_INDEX] === l.index && c.state === SYN_RECEIVED) this.fail(c, 'aborted', true, now);
     }
     this.synCache.forgetListener(l.index);
   }
@@ -212,12 +219,12 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
 
   userRead(c: Connection, _n: number): void {
     // The urgent mark is behind us once everything before RCV.UP has been read.
-    if (c.urgentPending && !seqGt(c.rcvUp, seqAdd(c.rcvNxt, -c.receiveBuffer.length))) c.urgentPending = false;
+    if ((c.flags & URGENT_PENDING) !== 0 && !seqGt(c.v[RCV_UP], seqAdd(c.rcvNxt, -c.receiveBuffer.length))) c.flags &= ~URGENT_PENDING;
     // Announce a window that opened by at least min(MSS, half the ring) (RFC 1122 §4.2.3.3).
-    if (!isSynchronized(c.state) || c.finReceived) return;
+    if (!isSynchronized(c.state) || (c.flags & FIN_RECEIVED) !== 0) return;
     const edge = seqAdd(c.rcvNxt, c.receiveBuffer.free);
-    if (seqDiff(edge, c.rcvAdv) >= Math.min(c.rcvMss, c.receiveBuffer.capacity >> 1)) {
-      c.ackNow = true;
+    if (seqDiff(edge, c.rcvAdv) >= Math.min(c.v[RCV_MSS], c.receiveBuffer.capacity >> 1)) {
+      c.flags |= ACK_NOW;
       output(this, c, this.now());
     }
   }
@@ -230,17 +237,17 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
         // RFC 9293 §3.10.4 CLOSE in SYN-SENT: nothing was synchronized; delete the block.
         this.setState(c, CLOSED, 'close');
         this.unlink(c);
-        if (!c.held) this.release(c);
+        if ((c.flags & HELD) === 0) this.release(c);
         return;
       case SYN_RECEIVED:
-        c.finQueued = true; // FIN-WAIT-1 once the handshake completes
+        c.flags |= FIN_QUEUED; // FIN-WAIT-1 once the handshake completes
         return;
       case ESTABLISHED:
-        c.finQueued = true;
+        c.flags |= FIN_QUEUED;
         this.setState(c, FIN_WAIT_1, 'close');
         break;
       case CLOSE_WAIT:
-        c.finQueued = true;
+        c.flags |= FIN_QUEUED;
         this.setState(c, LAST_ACK, 'close');
         break;
       default:
@@ -250,13 +257,13 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   }
 
   userClose(c: Connection): void {
-    if (!this.used[c.slot] || !c.held) return;
-    c.held = false;
-    c.readClosed = true;
+    if (!this.used[c.slot] || (c.flags & HELD) === 0) return;
+    c.flags &= ~HELD;
+    c.flags |= READ_CLOSED;
     c.handler = null;
     const now = this.now();
     if (c.state === CLOSED || c.state === TIME_WAIT) {
-      if (c.state === CLOSED || !c.indexed) this.release(c);
+      if (c.state === CLOSED || (c.flags & INDEXED) === 0) this.release(c);
       return;
     }
     // RFC 1122 §4.2.2.13: closing with unread data means it will never be read: reset.
@@ -274,7 +281,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
 
   userAbort(c: Connection): void {
     if (!this.used[c.slot]) return;
-    c.held = false;
+    c.flags &= ~HELD;
     c.handler = null;
     this.fail(c, 'aborted', c.state >= SYN_RECEIVED && c.state !== TIME_WAIT, this.now());
   }
@@ -402,14 +409,14 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
       if (mss >= 64 && mss < c.sndMss) {
         c.sndMss = mss;
         c.sndNxt = c.sndUna;
-        if (c.finSent && !seqGt(c.sndUna, c.finSeq)) c.finSent = false;
+        if ((c.flags & FIN_SENT) !== 0 && !seqGt(c.sndUna, c.v[FIN_SEQ])) c.flags &= ~FIN_SENT;
         output(this, c, now);
       }
       return true;
     }
     // RFC 1122 §4.2.3.9: hard in SYN-SENT (the connect fails), soft otherwise.
     if (c.state === SYN_SENT && type === ICMP_DEST_UNREACHABLE) this.fail(c, 'unreachable', false, now);
-    else c.softError = true;
+    else c.flags |= SOFT_ERROR;
     return true;
   }
 
@@ -448,7 +455,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     if (this.log.enabled('info')) {
       this.log.log('info', 'tcp-state', {
         conn: c.slot, gen: c.generation, from: STATE_NAMES[from]!, to: STATE_NAMES[to]!, cause,
-        remote: `${ipv4ToString(c.remoteIp)}:${c.remotePort}`,
+        remote: `${ipv4ToString(c.v[REMOTE_IP])}:${c.v[REMOTE_PORT]}`,
       });
     }
   }
@@ -456,11 +463,11 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   established(c: Connection, now: number): void {
     this.counters.established++;
     this.touchKeepalive(c, now);
-    if (c.finQueued) this.setState(c, FIN_WAIT_1, 'close');
-    if (c.passive) {
-      const l = this.listeners[c.listenerIndex]!;
-      if (c.halfOpenCounted) l.halfOpen--;
-      c.halfOpenCounted = false;
+    if ((c.flags & FIN_QUEUED) !== 0) this.setState(c, FIN_WAIT_1, 'close');
+    if ((c.flags & PASSIVE) !== 0) {
+      const l = this.listeners[c.v[LISTENER_INDEX]]!;
+      if ((c.flags & HALF_OPEN_COUNTED) !== 0) l.halfOpen--;
+      c.flags &= ~HALF_OPEN_COUNTED;
       l.stats.established++;
       if (!l.open || !l.enqueue(c)) {
         this.fail(c, 'aborted', true, now);
@@ -473,19 +480,19 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   fail(c: Connection, failure: TcpFailureOrAbort, sendRst: boolean, now: number): void {
     if (!this.used[c.slot]) return;
     if (sendRst && c.state !== CLOSED) sendReset(this, c, now);
-    if (c.halfOpenCounted) this.listeners[c.listenerIndex]!.halfOpen--;
-    c.halfOpenCounted = false;
+    if ((c.flags & HALF_OPEN_COUNTED) !== 0) this.listeners[c.v[LISTENER_INDEX]]!.halfOpen--;
+    c.flags &= ~HALF_OPEN_COUNTED;
     if (c.failure === null) c.failure = failure;
     this.setState(c, CLOSED, failure);
     this.unlink(c);
-    if (c.held) c.handler?.onError?.(c, failure);
+    if ((c.flags & HELD) !== 0) c.handler?.onError?.(c, failure);
     else this.release(c);
   }
 
   finish(c: Connection, now: number): void {
     this.setState(c, CLOSED, 'closed');
     this.unlink(c);
-    if (c.held) c.handler?.onClosed?.(c);
+    if ((c.flags & HELD) !== 0) c.handler?.onClosed?.(c);
     else this.release(c);
     void now;
   }
@@ -494,12 +501,12 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     this.setState(c, TIME_WAIT, 'closed');
     this.counters.timeWaitEntered++;
     const tw = this.timeWait;
-    const { entry, recycled } = tw.add(c.localIp, c.localPort, c.remoteIp, c.remotePort, now);
+    const { entry, recycled } = tw.add(c.v[LOCAL_IP], c.v[LOCAL_PORT], c.v[REMOTE_IP], c.v[REMOTE_PORT], now);
     if (recycled) this.counters.timeWaitRecycled++;
-    tw.fill(entry, c.sndNxt, c.rcvNxt, Math.min(0xffff, c.receiveBuffer.free >>> c.rcvScale), c.rcvScale, c.tsOk, c.tsRecent);
+    tw.fill(entry, c.sndNxt, c.rcvNxt, Math.min(0xffff, c.receiveBuffer.free >>> c.v[RCV_SCALE]), c.v[RCV_SCALE], (c.flags & TS_OK) !== 0, c.v[TS_RECENT]);
     tw.arm(entry, now + 2 * this.config.mslMs);
     this.unlink(c);
-    if (c.held) {
+    if ((c.flags & HELD) !== 0) {
       tw.heldSlot[entry] = c.slot;
       tw.heldGeneration[entry] = c.generation;
       c.handler?.onClosed?.(c);
@@ -507,23 +514,23 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   }
 
   forgetHalfOpen(c: Connection, cause: string): void {
-    if (c.halfOpenCounted) this.listeners[c.listenerIndex]!.halfOpen--;
-    c.halfOpenCounted = false;
+    if ((c.flags & HALF_OPEN_COUNTED) !== 0) this.listeners[c.v[LISTENER_INDEX]]!.halfOpen--;
+    c.flags &= ~HALF_OPEN_COUNTED;
     this.setState(c, CLOSED, cause);
     this.unlink(c);
     this.release(c);
   }
 
   challengeAck(c: Connection, now: number): void {
-    if (now - c.challengeWindowStart >= 1000) {
-      c.challengeWindowStart = now;
-      c.challengeCount = 0;
+    if (now - c.v[CHALLENGE_WINDOW_START] >= 1000) {
+      c.v[CHALLENGE_WINDOW_START] = now;
+      c.v[CHALLENGE_COUNT] = 0;
     }
-    if (c.challengeCount >= this.config.challengeAcksPerConnection || !this.challengeAllowed(now)) {
+    if (c.v[CHALLENGE_COUNT] >= this.config.challengeAcksPerConnection || !this.challengeAllowed(now)) {
       this.counters.challengeAcksLimited++;
       return;
     }
-    c.challengeCount++;
+    c.v[CHALLENGE_COUNT]++;
     // RFC 5961: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, at once and bare (never a FIN again, see sendAck).
     sendPureAck(this, c, now);
   }
@@ -549,26 +556,26 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   }
 
   notifyReadable(c: Connection): void {
-    if (c.held) c.handler?.onReadable?.(c, c.receiveBuffer.length);
+    if ((c.flags & HELD) !== 0) c.handler?.onReadable?.(c, c.receiveBuffer.length);
   }
 
   notifyWritable(c: Connection): void {
-    if (c.held && c.writable > 0) c.handler?.onWritable?.(c, c.writable);
+    if ((c.flags & HELD) !== 0 && c.writable > 0) c.handler?.onWritable?.(c, c.writable);
   }
 
   notifyPeerClosed(c: Connection): void {
-    if (c.held) c.handler?.onPeerClosed?.(c);
+    if ((c.flags & HELD) !== 0) c.handler?.onPeerClosed?.(c);
   }
 
   notifyUrgent(c: Connection): void {
     // Bytes from the next one read() returns to the end of the urgent data.
-    const ahead = seqDiff(c.rcvUp, seqAdd(c.rcvNxt, -c.receiveBuffer.length));
-    if (c.held && ahead > 0) c.handler?.onUrgent?.(c, ahead);
+    const ahead = seqDiff(c.v[RCV_UP], seqAdd(c.rcvNxt, -c.receiveBuffer.length));
+    if ((c.flags & HELD) !== 0 && ahead > 0) c.handler?.onUrgent?.(c, ahead);
   }
 
   touchKeepalive(c: Connection, now: number): void {
-    if (!c.keepalive) return;
-    c.keepaliveProbes = 0;
+    if ((c.flags & KEEPALIVE) === 0) return;
+    c.v[KEEPALIVE_PROBES] = 0;
     c.keepaliveAt = now + this.config.keepalive.idleMs;
     this.armed(c.keepaliveAt);
   }
@@ -590,24 +597,24 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   }
 
   openPassive(c: Connection, l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
-    c.passive = true;
-    c.listenerIndex = l.index;
-    c.held = false;
+    c.flags |= PASSIVE;
+    c.v[LISTENER_INDEX] = l.index;
+    c.flags &= ~HELD;
     this.initBlock(c, ip.dst, seg.dstPort, ip.src, seg.srcPort, now);
-    c.irs = seg.seq;
+    c.v[IRS] = seg.seq;
     c.rcvNxt = seqAdd(seg.seq, 1);
     c.rcvAdv = c.rcvNxt;
     takeSynOptions(this, c, seg);
     c.sndWnd = seg.window; // unscaled in a SYN (RFC 7323 §2.2)
-    c.maxSndWnd = c.sndWnd;
-    c.sndWl1 = seg.seq;
-    c.sndWl2 = c.iss;
+    c.v[MAX_SND_WND] = c.sndWnd;
+    c.v[SND_WL1] = seg.seq;
+    c.v[SND_WL2] = c.v[ISS];
     l.halfOpen++;
-    c.halfOpenCounted = true;
+    c.flags |= HALF_OPEN_COUNTED;
     this.counters.passiveOpens++;
     this.setState(c, SYN_RECEIVED, 'syn');
     sendSyn(this, c, now);
-    c.sndNxt = seqAdd(c.iss, 1);
+    c.sndNxt = seqAdd(c.v[ISS], 1);
   }
 
   openEstablished(
@@ -617,32 +624,32 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   ): Connection | null {
     const c = this.allocate();
     if (c === null) return null;
-    c.passive = true;
-    c.listenerIndex = l.index;
-    c.held = false;
+    c.flags |= PASSIVE;
+    c.v[LISTENER_INDEX] = l.index;
+    c.flags &= ~HELD;
     this.initBlock(c, localIp, localPort, remoteIp, remotePort, now);
-    c.iss = iss;
+    c.v[ISS] = iss;
     c.sndUna = c.sndNxt = c.sndMax = seqAdd(iss, 1);
-    c.irs = irs;
+    c.v[IRS] = irs;
     c.rcvNxt = seqAdd(irs, 1);
     // The window our SYN-ACK advertised (the SYN cache's, unscaled as in any SYN).
     c.rcvAdv = seqAdd(c.rcvNxt, Math.min(c.receiveBuffer.free, 0xffff));
     c.sndMss = Math.max(64, Math.min(mss, this.ip.maxPayload - 20));
-    c.peerOfferedScale = windowScale >= 0 && this.config.windowScale >= 0;
-    c.sndScale = c.peerOfferedScale ? Math.min(windowScale, 14) : 0;
-    if (!c.peerOfferedScale) c.rcvScale = 0;
-    c.sackOk = sackOk && this.config.sack;
-    c.tsOk = tsOk && this.config.timestamps;
-    c.tsRecent = tsRecent;
-    c.lastAckSent = c.rcvNxt; // our SYN-ACK acknowledged the SYN
+    setFlag(c, PEER_OFFERED_SCALE, windowScale >= 0 && this.config.windowScale >= 0);
+    c.v[SND_SCALE] = (c.flags & PEER_OFFERED_SCALE) !== 0 ? Math.min(windowScale, 14) : 0;
+    if ((c.flags & PEER_OFFERED_SCALE) === 0) c.v[RCV_SCALE] = 0;
+    setFlag(c, SACK_OK, sackOk && this.config.sack);
+    setFlag(c, TS_OK, tsOk && this.config.timestamps);
+    c.v[TS_RECENT] = tsRecent;
+    c.v[LAST_ACK_SENT] = c.rcvNxt; // our SYN-ACK acknowledged the SYN
     if (rtt >= 0) {
       rttSample(c, rtt, this.config);
-      c.rttMin = rtt;
+      c.v[RTT_MIN] = rtt;
     }
     // The final ACK's window update must be taken (RFC 9293 §3.10.7.4: SND.WL1 < SEG.SEQ).
-    c.sndWl1 = irs;
-    c.sndWl2 = c.sndUna;
-    c.lastAckAt = now;
+    c.v[SND_WL1] = irs;
+    c.v[SND_WL2] = c.sndUna;
+    c.v[LAST_ACK_AT] = now;
     ccInit(c, this.config.initialWindowSegments);
     this.counters.passiveOpens++;
     this.setState(c, ESTABLISHED, cause);
@@ -671,26 +678,26 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
 
   /** Fill a fresh block for the tuple and put it in the index. */
   private initBlock(c: Connection, localIp: number, localPort: number, remoteIp: number, remotePort: number, now: number): void {
-    c.localIp = localIp;
-    c.localPort = localPort;
-    c.remoteIp = remoteIp;
-    c.remotePort = remotePort;
-    c.iss = this.isn.isn(localIp, localPort, remoteIp, remotePort, now);
-    c.sndUna = c.iss;
-    c.sndNxt = c.iss;
-    c.sndMax = c.iss;
-    c.rcvMss = this.ip.maxPayload - 20;
+    c.v[LOCAL_IP] = localIp;
+    c.v[LOCAL_PORT] = localPort;
+    c.v[REMOTE_IP] = remoteIp;
+    c.v[REMOTE_PORT] = remotePort;
+    c.v[ISS] = this.isn.isn(localIp, localPort, remoteIp, remotePort, now);
+    c.sndUna = c.v[ISS];
+    c.sndNxt = c.v[ISS];
+    c.sndMax = c.v[ISS];
+    c.v[RCV_MSS] = this.ip.maxPayload - 20;
     c.sndMss = 536;
-    c.rcvScale = this.config.windowScale < 0 ? 0 : this.ourScale();
-    c.rto = this.config.initialRtoMs;
+    c.v[RCV_SCALE] = this.config.windowScale < 0 ? 0 : this.ourScale();
+    c.v[RTO] = this.config.initialRtoMs;
     this.index.insert(c.slot, localIp, localPort, remoteIp, remotePort);
-    c.indexed = true;
+    c.flags |= INDEXED;
   }
 
   /** Take the block out of the index and stop its timers. */
   private unlink(c: Connection): void {
-    if (c.indexed) this.index.remove(c.slot);
-    c.indexed = false;
+    if ((c.flags & INDEXED) !== 0) this.index.remove(c.slot);
+    c.flags &= ~INDEXED;
     c.rtxAt = c.closeAt = c.keepaliveAt = c.ackAt = c.persistAt = Infinity;
   }
 
@@ -715,8 +722,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
 
   private takeAccepted(slot: number, generation: number): Connection | null {
     const c = this.connections[slot]!;
-    if (!this.used[slot] || c.generation !== generation || c.held) return null;
-    c.held = true;
+    if (!this.used[slot] || c.generation !== generation || (c.flags & HELD) !== 0) return null;
+    c.flags |= HELD;
     return c;
   }
 
@@ -770,63 +777,12 @@ function scaleFor(capacity: number): number {
 /** Put a released block back to its initial values (the rings are emptied, not reallocated). */
 function resetBlock(c: Connection): void {
   c.generation = (c.generation + 1) >>> 0;
-  c.state = CLOSED;
-  c.passive = false;
-  c.listenerIndex = -1;
-  c.held = false;
-  c.readClosed = false;
-  c.indexed = false;
-  c.localIp = c.localPort = c.remoteIp = c.remotePort = 0;
-  c.iss = c.sndUna = c.sndNxt = c.sndMax = c.sndWnd = c.sndWl1 = c.sndWl2 = c.maxSndWnd = 0;
-  c.finQueued = c.finSent = false;
-  c.finSeq = 0;
-  c.irs = c.rcvNxt = c.rcvAdv = 0;
-  c.finReceived = false;
-  c.synText = 0;
-  c.sndMss = c.rcvMss = 536;
-  c.sndScale = c.rcvScale = 0;
-  c.peerOfferedScale = false;
-  c.tsOk = c.sackOk = false;
-  c.tsRecent = c.lastAckSent = 0;
-  c.sackedCount = 0;
-  c.noDelay = false;
-  c.rcvUp = 0;
-  c.urgentPending = false;
-  c.caBytes = c.dupAcks = 0;
-  c.inRecovery = c.recoverValid = false;
-  c.recover = c.rexmitHigh = 0;
-  c.lastSendAt = c.rtxFirstAt = -1;
-  c.lastAckAt = 0;
-  c.ackAt = c.persistAt = Infinity;
-  c.unackedBytes = c.persistBackoff = 0;
-  c.forceSend = false;
-  c.lastProbeAt = c.probesUnansweredSince = -1;
-  c.halfOpenCounted = false;
-  c.bwEstimate = c.bwSampleBytes = 0;
-  c.bwSampleStart = -1;
-  c.reassembly.clear();
-  c.fastRetransmits = c.dupAcksIn = c.outOfOrderIn = c.bytesSent = c.bytesReceived = 0;
-  c.rttMin = Infinity;
-  c.rto = 1000;
-  c.srtt = -1;
-  c.rttvar = 0;
-  c.rttSeq = 0;
-  c.rttStart = -1;
-  c.rtxCount = 0;
-  c.cwnd = 0;
-  c.ssthresh = 0x7fffffff;
-  c.rtxAt = c.closeAt = c.keepaliveAt = Infinity;
-  c.keepaliveProbes = 0;
-  c.keepalive = false;
-  c.ackNow = false;
-  c.challengeWindowStart = -Infinity;
-  c.challengeCount = 0;
+  c.resetVariables();
   c.failure = null;
-  c.softError = false;
   c.handler = null;
+  c.reassembly.clear();
   c.sendBuffer.clear();
   c.receiveBuffer.clear();
-  c.segmentsIn = c.segmentsOut = c.retransmits = 0;
 }
 
 export { Listener, type ListenerHandler };

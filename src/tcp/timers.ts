@@ -11,6 +11,11 @@ import type { TcpContext } from './context';
 import { output, sendAck, sendSegment, sendSyn } from './output';
 import { clampRto, rttBackoff } from './rtt';
 import { CLOSE_WAIT, ESTABLISHED, FIN_WAIT_2, SYN_RECEIVED, SYN_SENT } from './state';
+import {
+  FIN_SENT, FIN_SEQ, FORCE_SEND, KEEPALIVE, KEEPALIVE_PROBES, LAST_ACK_AT, LAST_PROBE_AT, PASSIVE,
+  PERSIST_BACKOFF, PROBES_UNANSWERED_SINCE, RTO, RTT_START, RTX_COUNT, RTX_FIRST_AT, SACKED_COUNT,
+  SOFT_ERROR,
+} from './connection';
 
 export function connectionTimers(ctx: TcpContext, c: Connection, now: number): void {
   if (c.ackAt <= now) {
@@ -35,16 +40,16 @@ export function connectionDeadline(c: Connection): number {
 function retransmitTimeout(ctx: TcpContext, c: Connection, now: number): void {
   const config = ctx.config;
   c.rtxAt = Infinity;
-  c.rttStart = -1; // Karn: nothing retransmitted is timed
+  c.v[RTT_START] = -1; // Karn: nothing retransmitted is timed
   if (c.state === SYN_SENT || c.state === SYN_RECEIVED) {
     const limit = c.state === SYN_SENT ? config.synRetries : config.synAckRetries;
-    if (c.rtxCount >= limit) {
+    if (c.v[RTX_COUNT] >= limit) {
       ctx.counters.timeouts++;
-      if (c.state === SYN_RECEIVED && c.passive) ctx.forgetHalfOpen(c, 'syn-ack-timeout');
-      else ctx.fail(c, c.softError ? 'unreachable' : 'timeout', false, now);
+      if (c.state === SYN_RECEIVED && (c.flags & PASSIVE) !== 0) ctx.forgetHalfOpen(c, 'syn-ack-timeout');
+      else ctx.fail(c, (c.flags & SOFT_ERROR) !== 0 ? 'unreachable' : 'timeout', false, now);
       return;
     }
-    c.rtxCount++;
+    c.v[RTX_COUNT]++;
     rttBackoff(c, config);
     ctx.counters.synRetransmits++;
     sendSyn(ctx, c, now);
@@ -55,29 +60,29 @@ function retransmitTimeout(ctx: TcpContext, c: Connection, now: number): void {
     // The peer's window is closed: probing it is the persist timer's job, not a retransmission
     // that could exhaust the retry limit while the peer is answering (RFC 6429).
     c.sndNxt = c.sndUna;
-    if (c.finSent && !seqGt(c.sndUna, c.finSeq)) c.finSent = false;
+    if ((c.flags & FIN_SENT) !== 0 && !seqGt(c.sndUna, c.v[FIN_SEQ])) c.flags &= ~FIN_SENT;
     armPersist(ctx, c, now);
     return;
   }
-  if (c.rtxFirstAt < 0) c.rtxFirstAt = now;
-  if (c.rtxCount >= config.maxRetries || now - c.rtxFirstAt >= config.maxRetransmitTimeMs) {
+  if (c.v[RTX_FIRST_AT] < 0) c.v[RTX_FIRST_AT] = now;
+  if (c.v[RTX_COUNT] >= config.maxRetries || now - c.v[RTX_FIRST_AT] >= config.maxRetransmitTimeMs) {
     ctx.counters.timeouts++;
-    ctx.fail(c, c.softError ? 'unreachable' : 'timeout', true, now);
+    ctx.fail(c, (c.flags & SOFT_ERROR) !== 0 ? 'unreachable' : 'timeout', true, now);
     return;
   }
-  c.rtxCount++;
+  c.v[RTX_COUNT]++;
   rttBackoff(c, config);
   ccTimeout(c, config.congestionControl);
   // RFC 2018 §8: after a timeout the SACK information may be stale (the receiver may renege).
-  c.sackedCount = 0;
+  c.v[SACKED_COUNT] = 0;
   // Go back to the first unacknowledged byte; an unacknowledged FIN is sent again with it.
   c.sndNxt = c.sndUna;
-  if (c.finSent && !seqGt(c.sndUna, c.finSeq)) c.finSent = false;
+  if ((c.flags & FIN_SENT) !== 0 && !seqGt(c.sndUna, c.v[FIN_SEQ])) c.flags &= ~FIN_SENT;
   output(ctx, c, now);
 }
 
 function armPersist(ctx: TcpContext, c: Connection, now: number): void {
-  c.persistAt = now + clampRto(c.rto * 2 ** c.persistBackoff, ctx.config);
+  c.persistAt = now + clampRto(c.v[RTO] * 2 ** c.v[PERSIST_BACKOFF], ctx.config);
   ctx.armed(c.persistAt);
 }
 
@@ -91,30 +96,30 @@ function persistTimeout(ctx: TcpContext, c: Connection, now: number): void {
   if (c.sendBuffer.length <= offset) return; // nothing left to send
   if (c.sndWnd === 0) {
     // RFC 6429: persist while the peer answers; give up only after it stayed silent too long.
-    const answered = c.lastAckAt >= c.lastProbeAt;
-    if (answered || c.probesUnansweredSince < 0) c.probesUnansweredSince = now;
-    else if (now - c.probesUnansweredSince >= ctx.config.maxRetransmitTimeMs) {
+    const answered = c.v[LAST_ACK_AT] >= c.v[LAST_PROBE_AT];
+    if (answered || c.v[PROBES_UNANSWERED_SINCE] < 0) c.v[PROBES_UNANSWERED_SINCE] = now;
+    else if (now - c.v[PROBES_UNANSWERED_SINCE] >= ctx.config.maxRetransmitTimeMs) {
       ctx.counters.timeouts++;
       ctx.fail(c, 'timeout', true, now);
       return;
     }
-    c.lastProbeAt = now;
+    c.v[LAST_PROBE_AT] = now;
     // The probe byte is the first unsent one; SND.NXT stays, so it is sent again normally later.
     sendSegment(ctx, c, c.sndNxt, TCP_ACK, offset, 1, now);
     if (seqGt(seqAdd(c.sndNxt, 1), c.sndMax)) c.sndMax = seqAdd(c.sndNxt, 1);
     ctx.counters.persistProbes++;
-    if (c.persistBackoff < 16) c.persistBackoff++;
+    if (c.v[PERSIST_BACKOFF] < 16) c.v[PERSIST_BACKOFF]++;
     armPersist(ctx, c, now);
     return;
   }
-  c.forceSend = true;
+  c.flags |= FORCE_SEND;
   output(ctx, c, now);
-  c.forceSend = false;
+  c.flags &= ~FORCE_SEND;
 }
 
 function keepaliveTimeout(ctx: TcpContext, c: Connection, now: number): void {
   const k = ctx.config.keepalive;
-  if (!c.keepalive || (c.state !== ESTABLISHED && c.state !== CLOSE_WAIT)) {
+  if ((c.flags & KEEPALIVE) === 0 || (c.state !== ESTABLISHED && c.state !== CLOSE_WAIT)) {
     c.keepaliveAt = Infinity;
     return;
   }
@@ -124,14 +129,14 @@ function keepaliveTimeout(ctx: TcpContext, c: Connection, now: number): void {
     ctx.armed(c.keepaliveAt);
     return;
   }
-  if (c.keepaliveProbes >= k.count) {
+  if (c.v[KEEPALIVE_PROBES] >= k.count) {
     ctx.counters.keepaliveDrops++;
     ctx.fail(c, 'timeout', true, now);
     return;
   }
   // RFC 1122 §4.2.3.6: a segment with SEG.SEQ = SND.NXT − 1 and no data, which the peer must ACK.
   sendSegment(ctx, c, seqAdd(c.sndUna, -1), TCP_ACK, 0, 0, now);
-  c.keepaliveProbes++;
+  c.v[KEEPALIVE_PROBES]++;
   ctx.counters.keepaliveProbes++;
   c.keepaliveAt = now + k.intervalMs;
   ctx.armed(c.keepaliveAt);

@@ -27,6 +27,21 @@ describe('FIN-WAIT-1', () => {
     expect(c.stateName).toBe('FIN-WAIT-2');
   });
 
+  it('takes an ACK of its first FIN that arrives after a timeout began resending the data', () => {
+    const { p, c, snd } = established();
+    expect(c.write(pattern(2000))).toBe(2000);
+    c.shutdown();
+    expect(p.take().map((x) => [x.flags, x.seq - snd, x.len])).toEqual([['A', 0, 1460], ['FPA', 1460, 540]]);
+    p.advance(200);
+    // The timeout resends one segment (cwnd is one segment now); the FIN waits behind the data.
+    expect(p.take().map((x) => [x.flags, x.seq - snd, x.len])).toEqual([['A', 0, 1460]]);
+    // Then the ACK of everything sent the first time, FIN included, arrives.
+    p.send({ flags: 'A', seq: 1001, ack: snd + 2001 });
+    expect(c.stateName).toBe('FIN-WAIT-2');
+    p.advance(10_000);
+    p.expectNone(); // no second FIN at a sequence number past the first
+  });
+
   it('goes to CLOSING on a FIN that does not acknowledge ours (simultaneous close)', () => {
     const { p, c, snd } = established();
     c.shutdown();

@@ -84,6 +84,29 @@ describe('timestamps (RFC 7323)', () => {
     // One 30 ms sample (RFC 6298 §2.3): RTTVAR = 30/4, SRTT = 30/8.
     expect([c.v[SRTT], c.v[RTTVAR]]).toEqual([3.75, 7.5]);
   });
+
+  it('takes no sample from an echo older than its last retransmission (the ACK of the original came late)', () => {
+    const { p, c, snd, tsv, setOurTs } = establishedWith({ ts: true });
+    c.write(pattern(10));
+    const first = p.expect({ seq: snd, len: 10 });
+    p.advance(200);
+    p.expect({ seq: snd, len: 10 }); // the RTO resent it
+    p.advance(3000);
+    p.take(); // and again, backing off
+    // The original arrived long ago; its ACKs were lost, and this one echoes the original's TSval:
+    // 3,200 ms is how long recovery took, not the path's round trip.
+    setOurTs(first.ts![0]);
+    p.send({ flags: 'A', seq: 1001, ack: snd + 10, ts: tsv() });
+    expect(c.unacknowledged).toBe(0);
+    expect([c.v[SRTT], c.v[RTTVAR]]).toEqual([0, 0]);
+    // New data sent after the retransmission samples again.
+    c.write(pattern(10));
+    const next = p.expect({ seq: snd + 10, len: 10 });
+    p.advance(40);
+    setOurTs(next.ts![0]);
+    p.send({ flags: 'A', seq: 1001, ack: snd + 20, ts: tsv() });
+    expect([c.v[SRTT], c.v[RTTVAR]]).toEqual([5, 10]);
+  });
 });
 
 describe('out-of-order data and SACK blocks (RFC 2018)', () => {

@@ -133,8 +133,13 @@ export const OUT_OF_ORDER_IN = 47;
 export const BYTES_SENT = 48;
 export const BYTES_RECEIVED = 49;
 export const RTT_MIN = 50;
+/**
+ * When we last retransmitted anything (by timeout or fast retransmit), -1 never: an echoed
+ * timestamp older than this measures loss recovery, not the path, and gives no RTT sample.
+ */
+export const LAST_RTX_AT = 51;
 /** Number of entries in Connection.v. */
-export const VALUE_COUNT = 51;
+export const VALUE_COUNT = 52;
 
 // Bits of Connection.flags.
 /** Opened by a listener (passive OPEN) rather than connect(). */
@@ -186,6 +191,7 @@ function makeInitialValues(): Float64Array {
   v[BW_SAMPLE_START] = -1;
   v[LAST_SEND_AT] = -1;
   v[RTX_FIRST_AT] = -1;
+  v[LAST_RTX_AT] = -1;
   v[LAST_PROBE_AT] = -1;
   v[PROBES_UNANSWERED_SINCE] = -1;
   v[CHALLENGE_WINDOW_START] = -Infinity;

@@ -10,7 +10,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '..
 import { ccDupAck, ccInit, ccNewAck } from './congestion';
 import {
   type Connection, SCOREBOARD_RANGES, ACK_NOW, BYTES_RECEIVED, DUP_ACKS_IN, FAST_RETRANSMITS,
-  FIN_RECEIVED, FIN_SENT, FIN_SEQ, INDEXED, IN_RECOVERY, IRS, ISS, LAST_ACK_AT, LAST_ACK_SENT,
+  FIN_QUEUED, FIN_RECEIVED, FIN_SENT, FIN_SEQ, INDEXED, IN_RECOVERY, IRS, ISS, LAST_ACK_AT, LAST_ACK_SENT, LAST_RTX_AT,
   MAX_SND_WND, OUT_OF_ORDER_IN, PASSIVE, setFlag, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS, RCV_SCALE,
   RCV_UP, READ_CLOSED, REXMIT_HIGH, RTO, RTT_MIN, RTT_SEQ, RTT_START, RTX_COUNT, RTX_FIRST_AT,
   SACKED_COUNT, SACK_OK, SEGMENTS_IN, SND_SCALE, SND_WL1, SND_WL2, SYN_TEXT, TS_OK, TS_RECENT,
@@ -314,15 +314,26 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
   if (seqGt(ack, c.sndUna)) {
     let acked = seqDiff(ack, c.sndUna);
     // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else Karn's timed segment.
+    // An echo of a transmission older than our last retransmission is left out: its ACKs were
+    // lost or held behind a hole, so it measures the recovery, and under heavy loss such samples
+    // would push the RTO to its cap and keep it there (Karn's rule, RFC 6298 §3, in its spirit).
     if ((c.flags & TS_OK) !== 0 && seg.options.hasTimestamps && seg.options.tsEcr !== 0) {
-      sampleRtt(ctx, c, ((now >>> 0) - seg.options.tsEcr) >>> 0);
+      if (c.v[LAST_RTX_AT] < 0 || seqGeq(seg.options.tsEcr, c.v[LAST_RTX_AT] >>> 0)) sampleRtt(ctx, c, ((now >>> 0) - seg.options.tsEcr) >>> 0);
       c.v[RTT_START] = -1;
     } else if (c.v[RTT_START] >= 0 && seqGeq(ack, c.v[RTT_SEQ])) {
       if (c.v[RTX_COUNT] === 0) sampleRtt(ctx, c, now - c.v[RTT_START]);
       c.v[RTT_START] = -1;
     }
-    const finAcked = (c.flags & FIN_SENT) !== 0 && seqGt(ack, c.v[FIN_SEQ]);
-    if (finAcked) acked--;
+    // The ACK covers our FIN when it passes the end of our data, the FIN's sequence number being
+    // the only one after it; also when a timeout cleared FIN_SENT to send the FIN again and this
+    // ACK of the first one overtook the resend.
+    const dataEnd = seqAdd(c.sndUna, c.sendBuffer.length);
+    const finAcked = (c.flags & FIN_QUEUED) !== 0 && seqGt(ack, dataEnd);
+    if (finAcked) {
+      c.flags |= FIN_SENT;
+      c.v[FIN_SEQ] = dataEnd;
+      acked--;
+    }
     const dataAcked = Math.min(acked, c.sendBuffer.length);
     c.sendBuffer.consume(dataAcked);
     c.sndUna = ack;
@@ -391,6 +402,10 @@ function takeSackBlocks(c: Connection, seg: TcpSegment): void {
     // Blocks must lie within what we sent and above what is acknowledged; others are ignored.
     if (!seqLt(left, right) || seqGt(right, c.sndMax) || seqLeq(right, c.sndUna)) continue;
     if (seqLt(left, c.sndUna)) left = c.sndUna;
+    // SACK covers data (RFC 2018 §3); a block that also covers our FIN is cut at the data's end.
+    const dataEnd = seqAdd(c.sndUna, c.sendBuffer.length);
+    if (seqGt(right, dataEnd)) right = dataEnd;
+    if (!seqLt(left, right)) continue;
     // Merge with every range it touches.
     const r = c.sacked;
     for (let i = 0; i < c.v[SACKED_COUNT]; ) {

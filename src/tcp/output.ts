@@ -17,8 +17,8 @@ import type { TcpContext } from './context';
 import { clampRto, rttStart } from './rtt';
 import { CLOSE_WAIT, CLOSING, ESTABLISHED, FIN_WAIT_1, LAST_ACK, SYN_RECEIVED, SYN_SENT } from './state';
 import {
-  ACK_NOW, BYTES_SENT, FIN_QUEUED, FIN_SENT, FIN_SEQ, FORCE_SEND, ISS, LAST_ACK_SENT, LAST_SEND_AT,
-  LOCAL_IP, LOCAL_PORT, MAX_SND_WND, NO_DELAY, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS,
+  ACK_NOW, BYTES_SENT, FIN_QUEUED, FIN_SENT, FIN_SEQ, FORCE_SEND, ISS, LAST_ACK_SENT, LAST_RTX_AT,
+  LAST_SEND_AT, LOCAL_IP, LOCAL_PORT, MAX_SND_WND, NO_DELAY, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS,
   RCV_SCALE, REMOTE_IP, REMOTE_PORT, RETRANSMITS, RTO, RTT_START, RTX_COUNT, SACKED_COUNT, SACK_OK,
   SEGMENTS_OUT, TS_OK, TS_RECENT,
 } from './connection';
@@ -41,9 +41,19 @@ function advertisedWindow(c: Connection): number {
   const free = Math.min(c.receiveBuffer.free, 0xffff << c.v[RCV_SCALE]);
   const edge = seqAdd(c.rcvNxt, free);
   // Move the right edge only by at least min(MSS, half the buffer), never backwards.
-  const step = Math.min(c.v[RCV_MSS], c.receiveBuffer.capacity >> 1);
-  if (seqGt(edge, c.rcvAdv) && (seqDiff(edge, c.rcvAdv) >= step || seqDiff(c.rcvAdv, c.rcvNxt) <= 0)) c.rcvAdv = edge;
+  if (seqGt(edge, c.rcvAdv) && (seqDiff(edge, c.rcvAdv) >= windowStep(c) || seqDiff(c.rcvAdv, c.rcvNxt) <= 0)) c.rcvAdv = edge;
   return Math.max(0, seqDiff(c.rcvAdv, c.rcvNxt));
+}
+
+/**
+ * Receiver silly window avoidance (RFC 9293 §3.8.6.2.2, RFC 1122 §4.2.3.3): the least the right
+ * edge moves, min(a full segment, half the buffer). A full segment is the MSS we announced less
+ * the timestamp option every segment then carries: the peer's full-sized segments hold that much,
+ * and a step of the bare MSS would never be reached by one of them.
+ */
+export function windowStep(c: Connection): number {
+  const full = c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0);
+  return Math.min(full, c.receiveBuffer.capacity >> 1);
 }
 
 /**
@@ -190,6 +200,7 @@ export function retransmitAt(ctx: TcpContext, c: Connection, seq: number, now: n
   if (len <= 0 && !fin) return seq;
   sendSegment(ctx, c, seq, TCP_ACK | (fin ? TCP_FIN : 0), offset, len, now);
   c.v[RTT_START] = -1; // Karn
+  c.v[LAST_RTX_AT] = now;
   c.v[RETRANSMITS]++;
   ctx.counters.retransmits++;
   c.rtxAt = now + c.v[RTO];
@@ -252,6 +263,7 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
         rttStart(c, end, now);
         c.sndMax = end;
       } else {
+        c.v[LAST_RTX_AT] = now;
         c.v[RETRANSMITS]++;
         ctx.counters.retransmits++;
       }

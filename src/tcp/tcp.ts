@@ -28,7 +28,7 @@ import { segmentArrives, takeSynOptions } from './input';
 import { EphemeralPorts } from './ports';
 import { IsnGenerator, TupleHasher } from './isn';
 import { BlockPerSyn, type HalfOpenPolicy, Listener, type ListenerHandler, type ListenerOwner } from './listener';
-import { output, sendPureAck, sendReset, sendSyn, synOptions } from './output';
+import { output, sendPureAck, sendReset, sendSyn, synOptions, windowStep } from './output';
 import { connectionDeadline, connectionTimers } from './timers';
 import { TupleIndex } from './table';
 import { TW_ACK, TW_CHALLENGE, TW_DROP, TW_FIN_AGAIN, TW_REOPEN, TW_RESET, TimeWaitTable } from './timewait';
@@ -220,10 +220,21 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   userRead(c: Connection, _n: number): void {
     // The urgent mark is behind us once everything before RCV.UP has been read.
     if ((c.flags & URGENT_PENDING) !== 0 && !seqGt(c.v[RCV_UP], seqAdd(c.rcvNxt, -c.receiveBuffer.length))) c.flags &= ~URGENT_PENDING;
-    // Announce a window that opened by at least min(MSS, half the ring) (RFC 1122 §4.2.3.3).
+    // Announce a window the reads opened, at once (a window update, RFC 9293 §3.8.6.2.2), when the
+    // sender could be waiting for it: in a small ring (up to 8 full segments, which holds too few
+    // in flight to wait for the next ACK) once it opened by the silly-window step; in a large one
+    // once it opened by two steps and either by a quarter of the ring or from a window down to an
+    // eighth of it (BSD's rule). A reader that keeps up with a large ring sends no updates: the
+    // ACKs of RFC 1122 §4.2.3.2 carry the window.
     if (!isSynchronized(c.state) || (c.flags & FIN_RECEIVED) !== 0) return;
     const edge = seqAdd(c.rcvNxt, c.receiveBuffer.free);
-    if (seqDiff(edge, c.rcvAdv) >= Math.min(c.v[RCV_MSS], c.receiveBuffer.capacity >> 1)) {
+    const opened = seqDiff(edge, c.rcvAdv);
+    const step = windowStep(c);
+    const capacity = c.receiveBuffer.capacity;
+    const update = capacity <= 8 * step
+      ? opened >= step
+      : opened >= 2 * step && (opened >= capacity >> 2 || seqDiff(c.rcvAdv, c.rcvNxt) <= capacity >> 3);
+    if (update) {
       c.flags |= ACK_NOW;
       output(this, c, this.now());
     }

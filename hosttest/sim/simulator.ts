@@ -372,12 +372,15 @@ export class Simulator {
       case 'deliver': {
         this.inFlightCount--;
         const { delivery } = event;
-        delivery.link.noteDelivered(delivery, this.nowMs);
+        const link = delivery.link;
+        const recyclable = link.noteDelivered(delivery, this.nowMs);
         const node = delivery.to.node;
-        if (node === undefined) return;
-        const state = this.nodes.get(node)!;
-        node.input(delivery.frame, this.nowMs);
-        this.rearm(state);
+        if (node !== undefined) {
+          node.input(delivery.frame, this.nowMs);
+          this.rearm(this.nodes.get(node)!);
+        }
+        // The node does not keep the frame past input (Driven), and no tap was shown it.
+        if (recyclable) link.recycle(delivery.frame);
         return;
       }
       case 'timer': {

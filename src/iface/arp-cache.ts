@@ -3,6 +3,8 @@
 // evicts its least recently confirmed entry; a full queue refuses the new packet. An entry being
 // resolved is retried `retries` times, `retryMs` apart, then dropped with whatever waited on it.
 
+import { copyMac } from '../wire/bytes';
+
 export const ARP_FREE = 0;
 export const ARP_INCOMPLETE = 1;
 export const ARP_REACHABLE = 2;
@@ -115,7 +117,7 @@ export class ArpCache {
 
   /** Record ip → mac as confirmed now. Returns the entry index. */
   learn(i: number, mac: Uint8Array, macOffset: number, now: number): void {
-    this.mac.set(mac.subarray(macOffset, macOffset + 6), i * 6);
+    copyMac(mac, macOffset, this.mac, i * 6);
     this.state[i] = ARP_REACHABLE;
     this.deadline[i] = now + this.config.reachableMs;
     this.confirmed[i] = now;

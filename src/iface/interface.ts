@@ -320,16 +320,19 @@ export class Interface implements Driven, IpLayer {
     this.ident = (this.ident + 1) & 0xffff;
     emitIpv4(this.tx, ETH_HEADER_LEN, payloadLength, protocol, this.address, dst, this.ttl, this.ident,
       dontFragment ? IPV4_FLAG_DF : 0, this.checksum);
-    emitEthernet(this.tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
     const r = this.transmit(dst, TX_IP_PAYLOAD + payloadLength, now);
     if (r === 'sent' || r === 'queued') this.counters.ipv4Out++;
     return r;
   }
 
-  /** Resolve the next hop for the frame in `tx` (destination MAC still to fill) and send or queue it. */
+  /**
+   * Resolve the next hop for the IPv4 datagram in `tx`, write the Ethernet header once its
+   * destination is known, and send or queue the frame.
+   */
   private transmit(dst: number, frameLength: number, now: number): SendResult {
     const tx = this.tx;
     if (dst === IPV4_BROADCAST || dst === this.subnetBroadcast) {
+      emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
       this.sendFrame(tx, frameLength);
       return 'sent';
     }
@@ -343,11 +346,13 @@ export class Interface implements Driven, IpLayer {
     let i = cache.find(nextHop);
     if (i >= 0 && cache.state[i] === ARP_REACHABLE && cache.deadline[i]! > now) {
       ac.hits++;
-      copyMac(cache.mac, i * 6, tx, 0);
+      emitEthernet(tx, 0, cache.mac, this.mac, ETHERTYPE_IPV4, i * 6);
       this.sendFrame(tx, frameLength);
       return 'sent';
     }
     ac.misses++;
+    // The destination MAC is filled in when the reply comes (flushQueued).
+    emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
     if (!cache.enqueue(nextHop, tx, frameLength)) {
       ac.queueFull++;
       return 'arp-queue-full';

@@ -78,9 +78,12 @@ export class EthernetFrame {
   }
 }
 
-/** Write an untagged Ethernet II header at buf[off]; returns the header length. */
-export function emitEthernet(buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, etherType: number): number {
-  copyMac(dst, 0, buf, off);
+/**
+ * Write an untagged Ethernet II header at buf[off]; returns the header length. The destination is
+ * dst[dstOffset, dstOffset+6) (a MAC inside a table or a frame need not be cut out first).
+ */
+export function emitEthernet(buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, etherType: number, dstOffset = 0): number {
+  copyMac(dst, dstOffset, buf, off);
   copyMac(src, 0, buf, off + 6);
   write16(buf, off + 12, etherType);
   return ETH_HEADER_LEN;

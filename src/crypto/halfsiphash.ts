@@ -5,10 +5,11 @@
 // not a general-purpose cryptographic hash; 32 bits of output is what those uses need.
 //
 // Only 32-bit adds, rotates and xors (no Math.imul, no BigInt), so the same code is fast under V8
-// and cheap under XS. The state lives in four module-level variables and the message words in a
-// small module-level block: no allocation per call, and nothing here calls back out, so a call can
-// never interleave with another. All the rounds of a call run in one loop over local variables
-// (`compress`), not a function call per word and per round: under XS a call costs more than a round.
+// and cheap under XS. The message words wait in a small module-level block and the state lives in
+// local variables of one function (`compress`) that runs every round of a call: no allocation per
+// call, no function call per word or per round (under XS a call costs more than a round), and no
+// state kept between calls (under V8 an int32 stored in a module variable may be boxed: measured,
+// twice the time of the whole hash). Nothing here calls back out, so calls never interleave.
 //
 // Layout: the message is read as little-endian 32-bit words m; each word is absorbed with c = 2
 // rounds (v3 ^= m; 2 rounds; v0 ^= m); the last word carries the message length (mod 256) in its
@@ -19,36 +20,29 @@
 const INIT_V2 = 0x6c796765;
 const INIT_V3 = 0x74656462;
 
-let v0 = 0;
-let v1 = 0;
-let v2 = 0;
-let v3 = 0;
-
 /** Message words (little-endian, as int32) waiting for `compress`; a longer message goes in blocks. */
 const BLOCK_WORDS = 8;
 const block = new Int32Array(BLOCK_WORDS);
+/** The state (v0..v3) between the blocks of a message longer than one block. */
+const carried = new Int32Array(4);
 
-/** Load the key (two little-endian words) into the state. */
-function start(key: Uint8Array): void {
+/** Key word 0 or 1 (little-endian); the key's length is checked by `checkKey`. */
+function keyWord(key: Uint8Array, o: number): number {
+  return key[o]! | (key[o + 1]! << 8) | (key[o + 2]! << 16) | (key[o + 3]! << 24);
+}
+
+function checkKey(key: Uint8Array): void {
   if (key.length !== 8) throw new RangeError(`HalfSipHash key must be 8 bytes, got ${key.length}`);
-  const k0 = key[0]! | (key[1]! << 8) | (key[2]! << 16) | (key[3]! << 24);
-  const k1 = key[4]! | (key[5]! << 8) | (key[6]! << 16) | (key[7]! << 24);
-  v0 = k0;
-  v1 = k1;
-  v2 = k0 ^ INIT_V2;
-  v3 = k1 ^ INIT_V3;
 }
 
 /**
- * Absorb block[0, n) (c = 2 SipRounds a word: v3 ^= m, rounds, v0 ^= m), then, when `final`,
- * finalise (v2 ^= 0xff, d = 4 rounds). One SipRound (rotations 5, 16, 8, 7, 13, 16) written once,
- * driven by a count of the rounds left in the current word or in the finalisation.
+ * From the state (a, b, c, d) = (v0, v1, v2, v3), absorb block[0, n) (c = 2 SipRounds a word:
+ * v3 ^= m, rounds, v0 ^= m); then, when `final`, finalise (v2 ^= 0xff, d = 4 rounds) and return
+ * the tag v1 ^ v3, else leave the state in `carried` and return 0. One SipRound (rotations 5, 16,
+ * 8, 7, 13, 16) written once, driven by a count of the rounds left in a word or the finalisation.
  */
-function compress(n: number, final: boolean): void {
-  let a = v0;
-  let b = v1;
-  let c = v2;
-  let d = v3;
+function compress(a: number, b: number, c: number, d: number, n: number, final: boolean): number {
+  let finalisation = final;
   let i = 0;
   let m = 0;
   let left = 0;
@@ -60,11 +54,11 @@ function compress(n: number, final: boolean): void {
         m = block[i++]!;
         d ^= m;
         left = 2;
-      } else if (final) {
+      } else if (finalisation) {
         m = 0;
         c ^= 0xff;
         left = 4;
-        final = false;
+        finalisation = false;
       } else {
         break;
       }
@@ -81,10 +75,12 @@ function compress(n: number, final: boolean): void {
     c = (c << 16) | (c >>> 16);
     left--;
   }
-  v0 = a;
-  v1 = b;
-  v2 = c;
-  v3 = d;
+  if (final) return (b ^ d) >>> 0;
+  carried[0] = a;
+  carried[1] = b;
+  carried[2] = c;
+  carried[3] = d;
+  return 0;
 }
 
 /**
@@ -96,14 +92,20 @@ export function halfSipHash24(key: Uint8Array, data: Uint8Array, offset: number,
   if (!((offset >>> 0) === offset && (length >>> 0) === length && offset + length <= data.length)) {
     throw new RangeError(`halfSipHash24: range [${offset}, ${offset + length}) outside ${data.length} bytes`);
   }
-  start(key);
+  checkKey(key);
+  const k0 = keyWord(key, 0), k1 = keyWord(key, 4);
+  let a = k0, b = k1, c = k0 ^ INIT_V2, d = k1 ^ INIT_V3;
   const whole = offset + (length & ~3);
   let p = offset;
   let n = 0;
   for (; p < whole; p += 4) {
     block[n++] = data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24);
     if (n === BLOCK_WORDS) {
-      compress(n, false);
+      compress(a, b, c, d, n, false);
+      a = carried[0]!;
+      b = carried[1]!;
+      c = carried[2]!;
+      d = carried[3]!;
       n = 0;
     }
   }
@@ -114,8 +116,7 @@ export function halfSipHash24(key: Uint8Array, data: Uint8Array, offset: number,
   if (rest > 1) last |= data[p + 1]! << 8;
   if (rest > 2) last |= data[p + 2]! << 16;
   block[n++] = last;
-  compress(n, true);
-  return (v1 ^ v3) >>> 0;
+  return compress(a, b, c, d, n, true);
 }
 
 /** The 4 bytes of `w` in big-endian order, read back as a little-endian word (a byte swap). */
@@ -125,15 +126,15 @@ function beWord(w: number): number {
 
 /** HalfSipHash-2-4 of the first `count` (0–5) of w0..w4 as big-endian bytes; count is valid. */
 function wordsHash(key: Uint8Array, w0: number, w1: number, w2: number, w3: number, w4: number, count: number): number {
-  start(key);
+  checkKey(key);
   if (count > 0) block[0] = beWord(w0);
   if (count > 1) block[1] = beWord(w1);
   if (count > 2) block[2] = beWord(w2);
   if (count > 3) block[3] = beWord(w3);
   if (count > 4) block[4] = beWord(w4);
   block[count] = (count * 4) << 24;
-  compress(count + 1, true);
-  return (v1 ^ v3) >>> 0;
+  const k0 = keyWord(key, 0), k1 = keyWord(key, 4);
+  return compress(k0, k1, k0 ^ INIT_V2, k1 ^ INIT_V3, count + 1, true);
 }
 
 /**

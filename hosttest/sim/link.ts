@@ -22,6 +22,15 @@
 //      14-byte Ethernet header (a real FCS would have caught that; what matters here is what
 //      the IP/TCP checksums catch), so routing is unaffected.
 //   7. Each receiver gets its own copy at the arrival time rounded *up* to the next integer ms.
+//      The copy made in step 1 is handed over as the last delivery when no tap has seen it and no
+//      other delivery needs it, so the common case (one receiver, no tap) costs one copy a frame.
+//
+// Frame buffers are recycled. A node does not keep the frame it is given past `input` (the
+// Driven contract, src/platform.ts), so once a delivery has been input, and no tap was shown its
+// frame, the buffer goes back to a pool of its length and carries a later frame; a frame dropped
+// before delivery (lost, unroutable, ...) with no tap goes back at once. Allocating a fresh
+// ArrayBuffer per frame cost more than the whole TCP input path. Like a real driver's receive
+// ring, this also means a node that breaks the contract reads overwritten bytes.
 //
 // Time: nodes only ever see integer ms. Serialisation is exact: a port keeps the start (ms) and
 // the number of bits of its current busy period, and each frame's end is computed as
@@ -38,6 +47,8 @@ import type { Device, Driven } from '../../src/platform.js';
 import { Random } from './random.js';
 
 export const ETHERNET_HEADER_BYTES = 14;
+/** Spare frame buffers a link keeps for reuse (a bound, so a burst's buffers are not all kept). */
+const MAX_SPARE_FRAMES = 1024;
 
 /** The impairments and capacity of a link; every field has a default (see LINK_DEFAULTS). */
 export interface LinkImpairments {
@@ -334,6 +345,9 @@ export class Link {
   private readonly portList: Port[] = [];
   private readonly txQueues = new Map<Port, TxQueue>();
   private readonly taps: LinkTap[] = [];
+  /** Spare frame buffers by length (see the head of this file), at most MAX_SPARE_FRAMES in all. */
+  private readonly spare = new Map<number, Uint8Array[]>();
+  private spareCount = 0;
   private readonly lossRandom: Random;
   private readonly duplicateRandom: Random;
   private readonly jitterRandom: Random;
@@ -397,6 +411,32 @@ export class Link {
     return queue;
   }
 
+  /** A buffer holding a copy of `bytes`, from the pool when one of that length is spare. */
+  private copyOf(bytes: Uint8Array): Uint8Array {
+    const list = this.spare.get(bytes.length);
+    let out: Uint8Array;
+    if (list !== undefined && list.length > 0) {
+      out = list.pop()!;
+      this.spareCount--;
+    } else {
+      out = new Uint8Array(bytes.length);
+    }
+    out.set(bytes);
+    return out;
+  }
+
+  /** @internal Take back a frame buffer no node, tap or delivery refers to any more. */
+  recycle(frame: Uint8Array): void {
+    if (this.spareCount >= MAX_SPARE_FRAMES) return;
+    let list = this.spare.get(frame.length);
+    if (list === undefined) {
+      list = [];
+      this.spare.set(frame.length, list);
+    }
+    list.push(frame);
+    this.spareCount++;
+  }
+
   /** Observe every event on this link. Returns a function that removes the tap. */
   tap(listener: LinkTap): () => void {
     this.taps.push(listener);
@@ -432,6 +472,12 @@ export class Link {
     for (let i = 0; i < this.taps.length; i++) this.taps[i]!(event);
   }
 
+  /** A frame that goes no further: the taps see it, and its buffer is recycled unless one could keep it. */
+  private dropped(event: LinkEvent, tapped: boolean): void {
+    this.emit(event);
+    if (!tapped && this.taps.length === 0) this.recycle(event.frame);
+  }
+
   /** @internal Port.send lands here. */
   transmit(from: Port, input: Uint8Array): void {
     const now = this.context.now();
@@ -441,16 +487,18 @@ export class Link {
     this.stats.sentBytes += length;
     from.stats.framesOut++;
     from.stats.bytesOut += length;
-    const frame = input.slice();
+    // A tap may keep the frame it is shown: then `frame` is neither recycled nor handed over.
+    const tapped = this.taps.length > 0;
+    const frame = this.copyOf(input);
 
     if (length < ETHERNET_HEADER_BYTES) {
       this.stats.runts++;
-      this.emit({ kind: 'runt', time: now, link: this, from, frame });
+      this.dropped({ kind: 'runt', time: now, link: this, from, frame }, tapped);
       return;
     }
     if (length - ETHERNET_HEADER_BYTES > from.mtu) {
       this.stats.oversize++;
-      this.emit({ kind: 'oversize', time: now, link: this, from, frame });
+      this.dropped({ kind: 'oversize', time: now, link: this, from, frame }, tapped);
       return;
     }
 
@@ -461,7 +509,7 @@ export class Link {
       queue.purge(now);
       if (queue.frames >= s.queueFrames || queue.bytes + length > s.queueBytes) {
         this.stats.queueDrops++;
-        this.emit({ kind: 'queueDrop', time: now, link: this, from, frame });
+        this.dropped({ kind: 'queueDrop', time: now, link: this, from, frame }, tapped);
         return;
       }
       if (queue.busyEnd <= now) {
@@ -478,23 +526,24 @@ export class Link {
     }
 
     this.stats.transmitted++;
-    this.emit({ kind: 'send', time: now, link: this, from, frame, wireTime });
+    if (tapped) this.emit({ kind: 'send', time: now, link: this, from, frame, wireTime });
 
     if (this.lossRandom.chance(s.loss)) {
       this.stats.lost++;
-      this.emit({ kind: 'lost', time: now, link: this, from, frame });
+      this.dropped({ kind: 'lost', time: now, link: this, from, frame }, tapped);
       return;
     }
 
-    const receivers: Port[] = [];
-    for (const port of this.portList) if (port !== from && port.accepts(frame)) receivers.push(port);
-    if (receivers.length === 0) {
+    let receivers = 0;
+    for (const port of this.portList) if (port !== from && port.accepts(frame)) receivers++;
+    if (receivers === 0) {
       this.stats.unroutable++;
-      this.emit({ kind: 'unroutable', time: now, link: this, from, frame });
+      this.dropped({ kind: 'unroutable', time: now, link: this, from, frame }, tapped);
       return;
     }
 
     const copies = this.duplicateRandom.chance(s.duplicate) ? 2 : 1;
+    let frameTaken = false;
     if (copies === 2) this.stats.duplicated++;
     for (let copy = 0; copy < copies; copy++) {
       let arrival = txEnd + s.delayMs;
@@ -507,18 +556,25 @@ export class Link {
       let bytes = frame;
       let corrupted = false;
       if (length > ETHERNET_HEADER_BYTES && this.corruptRandom.chance(s.corrupt)) {
-        bytes = frame.slice();
+        bytes = this.copyOf(frame);
         this.flipBits(bytes);
         corrupted = true;
         this.stats.corrupted++;
       }
       const time = toTick(arrival);
-      for (const to of receivers) {
-        this.context.schedule(time, {
-          link: this, from, to, frame: bytes.slice(), duplicate: copy === 1, corrupted, reordered,
-        });
+      // The last receiver of this copy may take `bytes` when nothing else will read it: a
+      // corrupted copy is this copy's own; `frame` is free after the last copy if no tap saw it.
+      const handOver = corrupted || (copy === copies - 1 && !tapped);
+      let left = receivers;
+      for (const to of this.portList) {
+        if (to === from || !to.accepts(frame)) continue;
+        left--;
+        const given = left === 0 && handOver ? bytes : this.copyOf(bytes);
+        if (given === frame) frameTaken = true;
+        this.context.schedule(time, { link: this, from, to, frame: given, duplicate: copy === 1, corrupted, reordered });
       }
     }
+    if (!frameTaken && !tapped) this.recycle(frame);
   }
 
   /** Flip 1..8 distinct bits (geometric: each extra flip with probability 1/2) after the header. */
@@ -538,8 +594,11 @@ export class Link {
     }
   }
 
-  /** @internal the simulator reports each delivery before handing the frame to the node */
-  noteDelivered(delivery: Delivery, time: number): void {
+  /**
+   * @internal the simulator reports each delivery before handing the frame to the node. Returns
+   * true when no tap was shown the frame, so its buffer may be recycled once the node has it read.
+   */
+  noteDelivered(delivery: Delivery, time: number): boolean {
     this.stats.delivered++;
     const to = delivery.to;
     to.stats.framesIn++;
@@ -550,7 +609,9 @@ export class Link {
         kind: 'deliver', time, link: this, from: delivery.from, to, frame: delivery.frame,
         duplicate: delivery.duplicate, corrupted: delivery.corrupted, reordered: delivery.reordered,
       });
+      return false;
     }
+    return true;
   }
 
   /** Zero the link's counters and those of its ports. */

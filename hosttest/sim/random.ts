@@ -59,15 +59,18 @@ export function deriveSeed(seed: Seed, label: string): number {
   return mix32(hashString(label, mix32(base ^ 0x9e3779b9)) ^ base);
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
+/** True where a Uint32Array stores its least significant byte first (x86, ARM, Xtensa as run). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 export class Random {
+  // The state words are kept as int32 (`| 0`), their bit patterns unchanged: a uint32 at or above
+  // 2^31 is a heap number in V8 and a double slot in XS, an int32 is a small integer in both.
   private s0 = 0;
   private s1 = 0;
   private s2 = 0;
   private s3 = 0;
+  /** Where `nextInt32` takes its one draw. */
+  private readonly one = new Int32Array(1);
 
   /** A generator whose state is expanded from `seed`. */
   constructor(seed: Seed) {
@@ -94,23 +97,41 @@ export class Random {
 
   private setState(s0: number, s1: number, s2: number, s3: number): void {
     if (((s0 | s1 | s2 | s3) >>> 0) === 0) throw new RangeError('xoshiro128** state must not be all zero');
-    this.s0 = s0 >>> 0;
-    this.s1 = s1 >>> 0;
-    this.s2 = s2 >>> 0;
-    this.s3 = s3 >>> 0;
+    this.s0 = s0 | 0;
+    this.s1 = s1 | 0;
+    this.s2 = s2 | 0;
+    this.s3 = s3 | 0;
   }
 
   /** The next uint32 in [0, 2^32). */
   next(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 = (this.s2 ^ this.s0) >>> 0;
-    this.s3 = (this.s3 ^ this.s1) >>> 0;
-    this.s1 = (this.s1 ^ this.s2) >>> 0;
-    this.s0 = (this.s0 ^ this.s3) >>> 0;
-    this.s2 = (this.s2 ^ t) >>> 0;
-    this.s3 = rotl(this.s3, 11);
-    return result;
+    return this.nextInt32() >>> 0;
+  }
+
+  /** The next output as an int32 (the same 32 bits as `next()`). */
+  private nextInt32(): number {
+    this.draw(this.one, 1);
+    return this.one[0]!;
+  }
+
+  /** The next n outputs into w[0, n): the xoshiro128** step, on local copies of the state. */
+  private draw(w: Int32Array | Uint32Array, n: number): void {
+    let s0 = this.s0, s1 = this.s1, s2 = this.s2, s3 = this.s3;
+    for (let k = 0; k < n; k++) {
+      const m = Math.imul(s1, 5);
+      w[k] = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   /** A float in [0, 1) with 53 random bits (two draws). */
@@ -151,18 +172,24 @@ export class Random {
     return this.float() < p;
   }
 
-  /** Fill `out` with random bytes. */
+  /** Fill `out` with random bytes: each draw gives four, least significant first. */
   bytes(out: Uint8Array): void {
     let i = 0;
+    const words = out.length >>> 2;
+    if (LITTLE_ENDIAN && (out.byteOffset & 3) === 0 && words >= 16) {
+      // One store a draw instead of four; the same bytes, as the platform is little-endian.
+      this.draw(new Uint32Array(out.buffer, out.byteOffset, words), words);
+      i = words << 2;
+    }
     for (; i + 4 <= out.length; i += 4) {
-      const x = this.next();
-      out[i] = x & 0xff;
-      out[i + 1] = (x >>> 8) & 0xff;
-      out[i + 2] = (x >>> 16) & 0xff;
-      out[i + 3] = x >>> 24;
+      const x = this.nextInt32();
+      out[i] = x;
+      out[i + 1] = x >> 8;
+      out[i + 2] = x >> 16;
+      out[i + 3] = x >> 24;
     }
     if (i < out.length) {
-      let x = this.next();
+      let x = this.nextInt32();
       for (; i < out.length; i++) {
         out[i] = x & 0xff;
         x >>>= 8;

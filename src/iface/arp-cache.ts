@@ -3,6 +3,8 @@
 // evicts its least recently confirmed entry; a full queue refuses the new packet. An entry being
 // resolved is retried `retries` times, `retryMs` apart, then dropped with whatever waited on it.
 
+import { copyMac } from '../wire/bytes';
+
 export const ARP_FREE = 0;
 export const ARP_INCOMPLETE = 1;
 export const ARP_REACHABLE = 2;
@@ -70,6 +72,8 @@ export class ArpCache {
   readonly queueLength: Uint16Array;
   /** Next-hop address each slot waits for; 0 = free slot. */
   readonly queueIp: Uint32Array;
+  /** The entry `find` returned last (a hint, checked before use). */
+  private lastFound = 0;
 
   constructor(config: ArpConfig, frameCapacity: number) {
     this.config = config;
@@ -86,10 +90,20 @@ export class ArpCache {
     this.queueIp = new Uint32Array(config.queueSlots);
   }
 
-  /** Index of the entry for `ip` in any live state, or -1. */
+  /**
+   * Index of the entry for `ip` in any live state, or -1. A live address has one entry at most, so
+   * the entry found last is tried first: a stream of frames to one next hop skips the scan.
+   */
   find(ip: number): number {
+    const last = this.lastFound;
+    if (this.state[last] !== ARP_FREE && this.ip[last] === ip) return last;
     const n = this.config.entries;
-    for (let i = 0; i < n; i++) if (this.state[i] !== ARP_FREE && this.ip[i] === ip) return i;
+    for (let i = 0; i < n; i++) {
+      if (this.state[i] !== ARP_FREE && this.ip[i] === ip) {
+        this.lastFound = i;
+        return i;
+      }
+    }
     return -1;
   }
 
@@ -115,7 +129,7 @@ export class ArpCache {
 
   /** Record ip → mac as confirmed now. Returns the entry index. */
   learn(i: number, mac: Uint8Array, macOffset: number, now: number): void {
-    this.mac.set(mac.subarray(macOffset, macOffset + 6), i * 6);
+    copyMac(mac, macOffset, this.mac, i * 6);
     this.state[i] = ARP_REACHABLE;
     this.deadline[i] = now + this.config.reachableMs;
     this.confirmed[i] = now;

@@ -8,7 +8,7 @@
 //   'overload-refused'. Split options (RFC 3396) are not joined: an instance of a fixed-length
 //   option with the wrong length drops the message; DNS lists are appended across instances.
 
-import { bytesEqual, read32, write16, write32 } from '../wire/bytes';
+import { bytesEqual, copyMac, read32, write16, write32 } from '../wire/bytes';
 
 export const DHCP_SERVER_PORT = 67;
 export const DHCP_CLIENT_PORT = 68;
@@ -210,7 +210,7 @@ export function emitDhcpClientMessage(b: Uint8Array, o: number, m: DhcpClientMes
   if (type === DHCPDISCOVER || type === DHCPREQUEST) write16(b, o + OFF_SECS, m.secs);
   if (m.broadcast) write16(b, o + OFF_FLAGS, FLAG_BROADCAST);
   write32(b, o + OFF_CIADDR, m.ciaddr);
-  b.set(m.mac.subarray(0, 6), o + OFF_CHADDR);
+  copyMac(m.mac, 0, b, o + OFF_CHADDR);
   write32(b, o + OFF_COOKIE, MAGIC_COOKIE);
   let p = o + OFF_OPTIONS;
   b[p++] = OPT_MESSAGE_TYPE;
@@ -220,7 +220,7 @@ export function emitDhcpClientMessage(b: Uint8Array, o: number, m: DhcpClientMes
   b[p++] = OPT_CLIENT_ID;
   b[p++] = 7;
   b[p++] = HTYPE_ETHERNET;
-  b.set(m.mac.subarray(0, 6), p);
+  copyMac(m.mac, 0, b, p);
   p += 6;
   if ((type === DHCPREQUEST && !renewal) || type === DHCPDECLINE) p = option32(b, p, OPT_REQUESTED_IP, m.requestedIp);
   // Server identifier: in REQUEST only when selecting (Table 5: MUST NOT when renewing).

@@ -6,7 +6,7 @@
 import type { Accelerators, Clock, Device, Driven, Entropy, Log } from '../platform';
 import { silentLog } from '../platform';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, ARP_LEN, ArpPacket, emitArp } from '../wire/arp';
-import { bytesEqual, write16 } from '../wire/bytes';
+import { bytesEqual, copyMac, write16 } from '../wire/bytes';
 import { type ChecksumFn, onesSum, finish } from '../wire/checksum';
 import {
   BROADCAST_MAC, ETH_HEADER_LEN, ETHERTYPE_ARP, ETHERTYPE_IPV4, EthernetFrame, VLAN_TAG_LEN, emitEthernet,
@@ -115,6 +115,12 @@ export class Interface implements Driven, IpLayer {
   private readonly arpPacket = new ArpPacket();
   private readonly ip = new Ipv4Packet();
   private readonly quote = new Ipv4Packet();
+  /**
+   * The last two views of `tx` handed to the device (a view per frame length): bulk traffic sends
+   * frames of one or two lengths (full segments, ACKs), so a view per frame would be garbage.
+   */
+  private txViewA: Uint8Array;
+  private txViewB: Uint8Array;
   private ident: number;
   private announceLeft = 0;
   private announceAt = Infinity;
@@ -127,6 +133,8 @@ export class Interface implements Driven, IpLayer {
     this.mtu = config.device.mtu;
     this.maxPayload = this.mtu - IPV4_HEADER_LEN;
     this.tx = new Uint8Array(ETH_HEADER_LEN + this.mtu);
+    this.txViewA = this.tx;
+    this.txViewB = this.tx;
     this.checksum = config.accelerators?.checksum ?? onesSum;
     this.log = config.log ?? silentLog;
     this.ttl = config.ttl ?? 64;
@@ -312,16 +320,19 @@ export class Interface implements Driven, IpLayer {
     this.ident = (this.ident + 1) & 0xffff;
     emitIpv4(this.tx, ETH_HEADER_LEN, payloadLength, protocol, this.address, dst, this.ttl, this.ident,
       dontFragment ? IPV4_FLAG_DF : 0, this.checksum);
-    emitEthernet(this.tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
     const r = this.transmit(dst, TX_IP_PAYLOAD + payloadLength, now);
     if (r === 'sent' || r === 'queued') this.counters.ipv4Out++;
     return r;
   }
 
-  /** Resolve the next hop for the frame in `tx` (destination MAC still to fill) and send or queue it. */
+  /**
+   * Resolve the next hop for the IPv4 datagram in `tx`, write the Ethernet header once its
+   * destination is known, and send or queue the frame.
+   */
   private transmit(dst: number, frameLength: number, now: number): SendResult {
     const tx = this.tx;
     if (dst === IPV4_BROADCAST || dst === this.subnetBroadcast) {
+      emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
       this.sendFrame(tx, frameLength);
       return 'sent';
     }
@@ -335,11 +346,13 @@ export class Interface implements Driven, IpLayer {
     let i = cache.find(nextHop);
     if (i >= 0 && cache.state[i] === ARP_REACHABLE && cache.deadline[i]! > now) {
       ac.hits++;
-      tx.set(cache.mac.subarray(i * 6, i * 6 + 6), 0);
+      emitEthernet(tx, 0, cache.mac, this.mac, ETHERTYPE_IPV4, i * 6);
       this.sendFrame(tx, frameLength);
       return 'sent';
     }
     ac.misses++;
+    // The destination MAC is filled in when the reply comes (flushQueued).
+    emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
     if (!cache.enqueue(nextHop, tx, frameLength)) {
       ac.queueFull++;
       return 'arp-queue-full';
@@ -358,8 +371,22 @@ export class Interface implements Driven, IpLayer {
   private sendFrame(frame: Uint8Array, length: number): void {
     this.counters.framesOut++;
     this.counters.bytesOut += length;
-    // One short-lived view per frame: the Device seam takes a frame, not (buffer, length).
-    this.device.send(frame.subarray(0, length));
+    // The Device seam takes a frame, not (buffer, length): a view of the right length.
+    this.device.send(frame === this.tx ? this.txView(length) : frame.subarray(0, length));
+  }
+
+  /** `tx.subarray(0, length)`, reusing one of the last two views made. */
+  private txView(length: number): Uint8Array {
+    if (this.txViewA.length === length) return this.txViewA;
+    if (this.txViewB.length !== length) {
+      this.txViewB = this.txViewA;
+      this.txViewA = this.tx.subarray(0, length);
+      return this.txViewA;
+    }
+    const v = this.txViewB;
+    this.txViewB = this.txViewA;
+    this.txViewA = v;
+    return v;
   }
 
   /** A request is broadcast with a zero target MAC (RFC 826, RFC 5227 §2.3); a reply goes to `peer`. */
@@ -385,7 +412,7 @@ export class Interface implements Driven, IpLayer {
     for (let s = 0; s < cache.queueIp.length; s++) {
       if (cache.queueIp[s] !== ip) continue;
       const frame = cache.queueFrame[s]!;
-      frame.set(cache.mac.subarray(i * 6, i * 6 + 6), 0);
+      copyMac(cache.mac, i * 6, frame, 0);
       cache.queueIp[s] = 0;
       this.sendFrame(frame, cache.queueLength[s]!);
     }

@@ -73,7 +73,7 @@
 //   own state), data on the SYN, and the RFC 6528 clock ordering of ISSs for one tuple.
 
 import type { Accelerators, Entropy } from '../platform';
-import { halfSipHash24 } from '../crypto/halfsiphash';
+import { halfSipHashWords5 } from '../crypto/halfsiphash';
 
 /**
  * MSS values a cookie can carry, ascending. What common paths make peers announce (IPv4: MSS =
@@ -260,15 +260,18 @@ export class SynCookies {
     secret: Uint8Array, period: number, localIp: number, localPort: number, remoteIp: number,
     remotePort: number, irs: number, low: number,
   ): number {
+    const ports = (localPort << 16) | remotePort;
+    // `period & 0xffffff` takes the period modulo 2^32 (ToInt32), then its low 24 bits.
+    const last = ((period & 0xffffff) << 8) | low;
+    const mac = this.mac;
+    // The TypeScript MAC takes the five words as they are; a native one takes the 20 bytes.
+    if (mac === undefined) return halfSipHashWords5(secret, localIp, remoteIp, ports, irs, last) & MAC_MASK;
     const b = this.input;
     putWord(b, 0, localIp);
     putWord(b, 4, remoteIp);
-    putWord(b, 8, (localPort << 16) | remotePort);
+    putWord(b, 8, ports);
     putWord(b, 12, irs);
-    // `period & 0xffffff` takes the period modulo 2^32 (ToInt32), then its low 24 bits.
-    putWord(b, 16, ((period & 0xffffff) << 8) | low);
-    const mac = this.mac;
-    const h = mac === undefined ? halfSipHash24(secret, b, 0, MAC_INPUT_BYTES) : mac(secret, b, 0, MAC_INPUT_BYTES);
-    return h & MAC_MASK;
+    putWord(b, 16, last);
+    return mac(secret, b, 0, MAC_INPUT_BYTES) & MAC_MASK;
   }
 }

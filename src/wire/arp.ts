@@ -1,7 +1,7 @@
 // ARP for IPv4 over Ethernet (RFC 826). Only hardware type 1 / protocol 0x0800 / lengths 6 and 4
 // are ours; anything else is refused with a reason.
 
-import { read16, read32, write16, write32 } from './bytes';
+import { copyMac, read16, read32, write16, write32 } from './bytes';
 
 export const ARP_LEN = 28;
 export const ARP_OP_REQUEST = 1;
@@ -49,9 +49,9 @@ export function emitArp(
   buf[off + 4] = 6;
   buf[off + 5] = 4;
   write16(buf, off + 6, op);
-  buf.set(senderMac.subarray(0, 6), off + 8);
+  copyMac(senderMac, 0, buf, off + 8);
   write32(buf, off + 14, senderIp);
-  buf.set(targetMac.subarray(0, 6), off + 18);
+  copyMac(targetMac, 0, buf, off + 18);
   write32(buf, off + 24, targetIp);
   return ARP_LEN;
 }

@@ -3,7 +3,7 @@
 // (it accepts untagged and priority-tagged VID 0 frames and drops other VLANs). Stacked tags
 // (802.1ad) are refused here.
 
-import { read16, write16 } from './bytes';
+import { copyMac, read16, write16 } from './bytes';
 
 export const ETH_HEADER_LEN = 14;
 export const ETH_ADDR_LEN = 6;
@@ -74,14 +74,17 @@ export class EthernetFrame {
   }
   /** Copy the source address into out[outOffset..+6). */
   copySrc(out: Uint8Array, outOffset = 0): void {
-    out.set(this.bytes.subarray(this.offset + 6, this.offset + 12), outOffset);
+    copyMac(this.bytes, this.offset + 6, out, outOffset);
   }
 }
 
-/** Write an untagged Ethernet II header at buf[off]; returns the header length. */
-export function emitEthernet(buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, etherType: number): number {
-  buf.set(dst.subarray(0, 6), off);
-  buf.set(src.subarray(0, 6), off + 6);
+/**
+ * Write an untagged Ethernet II header at buf[off]; returns the header length. The destination is
+ * dst[dstOffset, dstOffset+6) (a MAC inside a table or a frame need not be cut out first).
+ */
+export function emitEthernet(buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, etherType: number, dstOffset = 0): number {
+  copyMac(dst, dstOffset, buf, off);
+  copyMac(src, 0, buf, off + 6);
   write16(buf, off + 12, etherType);
   return ETH_HEADER_LEN;
 }

@@ -37,7 +37,16 @@ export interface Accelerators {
   checksum(bytes: Uint8Array, offset: number, length: number, initial: number): number;
   /** Keyed 32-bit MAC (HalfSipHash-2-4) of data[offset, offset+length) under a 64-bit key. */
   mac(key: Uint8Array, data: Uint8Array, offset: number, length: number): number;
+  /**
+   * Optional: copy src[srcOffset, srcOffset+length) to dst[dstOffset..] (distinct arrays, ranges
+   * already checked by the caller). The connection rings use it for every segment's payload; in
+   * an interpreter a native copy saves the short-lived view `Uint8Array.set` needs.
+   */
+  copy?(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, length: number): void;
 }
+
+/** How the rings copy bytes (Accelerators.copy, or the portable default in src/tcp/ring.ts). */
+export type CopyBytes = (src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, length: number) => void;
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

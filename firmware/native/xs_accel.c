@@ -12,6 +12,7 @@
 #include "checksum.h"
 #include "esp_random.h"
 #include "halfsiphash.h"
+#include <string.h>
 
 #if !MODDEF_SYNSTACK_LINK_WIFI
 	#include "bootloader_random.h"
@@ -48,6 +49,22 @@ void xs_synstack_halfsiphash(xsMachine *the)
 	uint32_t h = synstack_halfsiphash24(key, p, (size_t)length);
 	/* Above 2^31 an XS integer would be negative; the TypeScript version returns h >>> 0. */
 	xsmcSetNumber(xsResult, (xsNumberValue)h);
+}
+
+/* copy(src, srcOffset, dst, dstOffset, length): the rings' payload copies (memmove, so even an
+ * overlap the caller never makes would be safe). */
+void xs_synstack_copy(xsMachine *the)
+{
+	xsIntegerValue srcOffset = xsmcToInteger(xsArg(1));
+	xsIntegerValue dstOffset = xsmcToInteger(xsArg(3));
+	xsIntegerValue length = xsmcToInteger(xsArg(4));
+	const uint8_t *from = range(the, &xsArg(0), srcOffset, length);
+	void *data;
+	xsUnsignedValue count;
+	xsmcGetBufferWritable(xsArg(2), &data, &count);
+	if (dstOffset < 0 || length < 0 || (xsUnsignedValue)dstOffset > count || (xsUnsignedValue)length > count - (xsUnsignedValue)dstOffset)
+		xsRangeError("synstack: range outside the buffer");
+	memmove((uint8_t *)data + dstOffset, from, (size_t)length);
 }
 
 /*

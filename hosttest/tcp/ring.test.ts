@@ -241,6 +241,22 @@ describe('ByteRing construction', () => {
     expect(ring.length).toBe(0);
     expect(ring.free).toBe(10);
   });
+
+  it("moves every byte through the platform's copy when given one (Accelerators.copy), in at most two spans", () => {
+    const calls: number[] = [];
+    const ring = new ByteRing(10, (src, so, dst, d, n) => {
+      calls.push(n);
+      for (let i = 0; i < n; i++) dst[d + i] = src[so + i]!;
+    });
+    expect(ring.write(Uint8Array.of(1, 2, 3, 4, 5, 6, 7), 0, 7)).toBe(7);
+    const out = new Uint8Array(5);
+    expect(ring.read(out, 0, 5)).toBe(5);
+    expect(ring.write(Uint8Array.of(8, 9, 10, 11, 12, 13), 0, 6)).toBe(6); // wraps
+    const all = new Uint8Array(8);
+    expect(ring.read(all, 0, 8)).toBe(8);
+    expect([...out, ...all]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(calls).toEqual([7, 5, 3, 3, 5, 3]);
+  });
 });
 
 describe('ByteRing edge cases', () => {

@@ -8,6 +8,7 @@
 // The application's calls (write, read, shutdown, close, abort) are methods here; they act
 // through the owning Tcp layer, and never call the application back from inside the call.
 
+import type { CopyBytes } from '../platform';
 import { ByteRing } from './ring';
 import { ReassemblyQueue } from './reassembly';
 import { CLOSED, ESTABLISHED, STATE_NAMES, type TcpFailure, type TcpState, canSend } from './state';
@@ -254,11 +255,12 @@ export class Connection {
     sendBytes: number,
     receiveBytes: number,
     reassemblyRanges: number,
+    copy?: CopyBytes,
   ) {
     this.resetVariables();
     this.slot = slot;
-    this.sendBuffer = new ByteRing(sendBytes);
-    this.receiveBuffer = new ByteRing(receiveBytes);
+    this.sendBuffer = new ByteRing(sendBytes, copy);
+    this.receiveBuffer = new ByteRing(receiveBytes, copy);
     this.reassembly = new ReassemblyQueue(reassemblyRanges);
   }
 

@@ -31,8 +31,13 @@
 // and to what the caller's array has from its offset. Each method returns how many bytes it moved,
 // which the caller must check.
 
-/** Copy n > 0 bytes from src[srcOff..] to dst[dstOff..] in one native copy. The arrays never overlap here. */
-function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void {
+import type { CopyBytes } from '../platform';
+
+/**
+ * Copy n > 0 bytes from src[srcOff..] to dst[dstOff..] in one native copy (the default when the
+ * platform offers no Accelerators.copy). The arrays never overlap here.
+ */
+export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void {
   dst.set(srcOff === 0 && n === src.length ? src : src.subarray(srcOff, srcOff + n), dstOff);
 }
 
@@ -57,13 +62,17 @@ export class ByteRing {
   /** Number of readable bytes, in [0, capacity]. */
   private len = 0;
 
+  /** Moves the bytes: copyBytes, or the platform's native copy (Accelerators.copy). */
+  private readonly copy: CopyBytes;
+
   /** `capacity` must be a positive integer; throws RangeError otherwise (construction only). */
-  constructor(capacity: number) {
+  constructor(capacity: number, copy: CopyBytes = copyBytes) {
     if (!Number.isInteger(capacity) || capacity <= 0) {
       throw new RangeError(`ByteRing capacity must be a positive integer, got ${capacity}`);
     }
     this.capacity = capacity;
     this.buf = new Uint8Array(capacity);
+    this.copy = copy;
   }
 
   /** Readable bytes held (send: unacknowledged + unsent; receive: not yet read by the app). */
@@ -160,14 +169,14 @@ export class ByteRing {
   /** Copy n <= capacity bytes from src into the ring starting at physical index pos, wrapping. */
   private copyIn(pos: number, src: Uint8Array, srcOffset: number, n: number): void {
     const first = Math.min(n, this.capacity - pos);
-    copyBytes(src, srcOffset, this.buf, pos, first);
-    if (first < n) copyBytes(src, srcOffset + first, this.buf, 0, n - first);
+    this.copy(src, srcOffset, this.buf, pos, first);
+    if (first < n) this.copy(src, srcOffset + first, this.buf, 0, n - first);
   }
 
   /** Copy n <= capacity bytes out of the ring from physical index pos into dst, wrapping. */
   private copyOut(pos: number, dst: Uint8Array, dstOffset: number, n: number): void {
     const first = Math.min(n, this.capacity - pos);
-    copyBytes(this.buf, pos, dst, dstOffset, first);
-    if (first < n) copyBytes(this.buf, 0, dst, dstOffset + first, n - first);
+    this.copy(this.buf, pos, dst, dstOffset, first);
+    if (first < n) this.copy(this.buf, 0, dst, dstOffset + first, n - first);
   }
 }

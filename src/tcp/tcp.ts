@@ -112,7 +112,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     const n = this.config.connections;
     const blocks: Connection[] = [];
     for (let i = 0; i < n; i++) {
-      blocks.push(new Connection(this, i, this.config.sendBuffer, this.config.receiveBuffer, this.config.reassemblyRanges));
+      const cfg = this.config;
+      blocks.push(new Connection(this, i, cfg.sendBuffer, cfg.receiveBuffer, cfg.reassemblyRanges, init.accelerators?.copy));
     }
     this.connections = blocks;
     this.used = new Uint8Array(n);

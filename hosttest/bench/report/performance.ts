@@ -222,9 +222,9 @@ export function writePerformanceReport(f: Figures, root: string): { markdown: st
     L.push(table(['figure', 'instructions or bytes'], [
       ['per 1460-byte segment received and ACKed, all TypeScript', show(num(xs, 'xs_instr_per_segment'))],
       ['the same, checksum on the accelerator', show(num(xs, 'xs_instr_per_segment_no_checksum'))],
-      ['the same, checksum and HalfSipHash on accelerators', show(num(xs, 'xs_instr_per_segment_accelerated'))],
+      ['the same, checksum, HalfSipHash and ring copies on accelerators (the firmware)', show(num(xs, 'xs_instr_per_segment_accelerated'))],
       ['per SYN answered, SYN cache / cookies', `${show(num(xs, 'xs_instr_per_syn_cache'))} / ${show(num(xs, 'xs_instr_per_syn_cookie'))}`],
-      ['per SYN, both accelerators, cache / cookies', `${show(num(xs, 'xs_instr_per_syn_cache_accelerated'))} / ${show(num(xs, 'xs_instr_per_syn_cookie_accelerated'))}`],
+      ['per SYN, all accelerators, cache / cookies', `${show(num(xs, 'xs_instr_per_syn_cache_accelerated'))} / ${show(num(xs, 'xs_instr_per_syn_cookie_accelerated'))}`],
       ['XS heap per established connection, rings excluded', show(num(xs, 'xs_bytes_per_connection'), ' B')],
       ['XS heap of its two 2 KiB rings', show(num(xs, 'xs_bytes_per_connection_rings'), ' B')],
       ['SYN cache of 128 entries / per entry', `${show(num(c, 'table_128_entries'), ' B')} / ${show(num(c, 'per_entry'), ' B')}`],

@@ -84,6 +84,11 @@ const functions: Record<string, HostFunction> = {
     byteRange(data, offset, length);
     return halfSipHash24(key.subarray(0, 8), data, offset, length);
   },
+  xs_synstack_copy(this: unknown, src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, length: number): void {
+    byteRange(src, srcOffset, length);
+    byteRange(dst, dstOffset, length);
+    dst.set(src.subarray(srcOffset, srcOffset + length), dstOffset);
+  },
   xs_synstack_random(this: unknown, bytes: Uint8Array): void {
     entropy ??= new SeededEntropy(host.seed, 'esp_fill_random');
     entropy.fill(bytes);

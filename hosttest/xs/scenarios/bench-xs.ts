@@ -31,8 +31,10 @@
 // 0xffff without reading the bytes (what every valid packet sums to, so verification passes; the
 // checksums the stack writes come out 0, which nobody checks here); 'mac' replaces HalfSipHash with
 // a function that mixes three bytes of its input (deterministic, so table lookups still work, and
-// spread like a keyed hash over the varying bytes of spoofed tuples). They stand in for the call
-// into the ESP32's native C functions; the C work itself is not counted.
+// spread like a keyed hash over the varying bytes of spoofed tuples); 'copy' gives the rings a copy
+// that moves nothing (the application then reads stale bytes, which nobody checks here). They
+// stand in for the call into the ESP32's native C functions; the C work itself is not counted
+// (checksum and HalfSipHash are measured apart; the copy is a memmove of the payload).
 
 import { Interface } from '../../../src/iface/interface';
 import type { Accelerators } from '../../../src/platform';
@@ -60,7 +62,7 @@ export interface BenchArgs {
   setup: 'segment' | 'syn' | 'heap';
   /** Loops run one after the other, each between two phase markers. */
   phases?: Array<{ kind: BenchKind; n: number }>;
-  accel?: { checksum?: boolean; mac?: boolean };
+  accel?: { checksum?: boolean; mac?: boolean; copy?: boolean };
   mode?: SynDefenceMode;
   /** Connection blocks and their ring size (heap: all of them established and held). */
   connections?: number;
@@ -122,6 +124,7 @@ function run(a: BenchArgs): BenchResult {
   };
   const accelerators: Partial<Accelerators> = {};
   if (a.accel?.checksum) accelerators.checksum = () => 0xffff;
+  if (a.accel?.copy) accelerators.copy = () => {};
   if (a.accel?.mac) {
     accelerators.mac = (_key, d, o, l) => Math.imul((d[o]! << 16) ^ (d[o + (l >> 1)]! << 8) ^ d[o + l - 1]!, 0x9e3779b1) >>> 0;
   }

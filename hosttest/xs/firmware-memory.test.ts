@@ -14,6 +14,9 @@ import { repoRoot } from '../firmware/bundle';
 import { formatMemoryReport, measureFirmwareMemory } from '../firmware/memory';
 import { ensureXsnap32 } from '../firmware/xsnap32';
 
+/** docs/esp32.md's profile for boards with less heap: manifest config overrides. */
+const SMALLER_PROFILE = { connections: 4, buffer: 1024, synCache: 64, synBuckets: 16, httpConnections: 1, httpRequestBuffer: 384 };
+
 /** The top of the XS heap an ESP32 has with Wi-Fi up (DESIGN.md: roughly 45-145 KB). */
 const ESP32_XS_BUDGET = 145 * 1024;
 
@@ -47,5 +50,18 @@ describe('firmware XS heap', () => {
     expect(r.creation.slots).toBeGreaterThanOrEqual(Math.ceil(maxSlots * spare));
     expect(r.creation.chunkBytes).toBeGreaterThanOrEqual(Math.ceil(maxChunks * spare));
     expect(r.creation.esp32Bytes).toBeLessThanOrEqual(ESP32_XS_BUDGET);
+  }, 600_000);
+
+  it('the smaller profile of docs/esp32.md (for boards with under 100 KiB for XS) stays under 85 KiB', async () => {
+    const worker = ensureXsnap32();
+    const r = await measureFirmwareMemory(worker, 9, SMALLER_PROFILE);
+    console.log(`smaller profile ${JSON.stringify(SMALLER_PROFILE)}\n${formatMemoryReport(r)}`);
+    mkdirSync(path.join(repoRoot, 'out'), { recursive: true });
+    writeFileSync(path.join(repoRoot, 'out/firmware-memory-smaller.json'), JSON.stringify({ profile: SMALLER_PROFILE, ...r }, null, 2) + '\n');
+    // One HTTP connection at a time: of the four clients fetching at once some are turned away.
+    expect(r.traffic.pagesServed).toBeGreaterThanOrEqual(2);
+    expect(r.traffic.pageDuringFloodStatus).toBe(200);
+    const peak = Math.max(...r.phases.map((p) => p.esp32Bytes));
+    if (r.worker === '32-bit') expect(peak).toBeLessThan(85 * 1024);
   }, 600_000);
 });

@@ -76,7 +76,7 @@ import {
   kernelToKernel, kernelToSynstack, openSynstackEnd, openVethPair, setVethOffloads, synstackToKernel,
 } from './linux/ends';
 import { loadAverage } from './linux/proc';
-import { median, pad, round } from './report';
+import { median, option, pad, round } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -85,14 +85,6 @@ const MiB = 1024 * 1024;
 /** TCP payload per 1514-byte frame with timestamps (1500 − 20 − 20 − 12). */
 const PAYLOAD_PER_FRAME = 1448;
 const VERIFY_BYTES = MiB;
-
-function option(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} needs a positive number, got ${args[i + 1]}`);
-  return v;
-}
 
 function write(result: Record<string, unknown>): void {
   mkdirSync(OUT_DIR, { recursive: true });

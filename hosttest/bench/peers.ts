@@ -38,7 +38,7 @@ import { runPeerBulk, type PeerBulkResult } from '../peers/bulk';
 import { describePeerFlood, runPeerFlood, type PeerFloodResult } from '../peers/flood';
 import { lwipAvailable } from '../peers/lwip';
 import type { ServerKind } from '../peers/servers';
-import { pad, round } from './report';
+import { option, pad, round } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -54,14 +54,6 @@ const SERVERS: Array<{ key: string; kind: ServerKind }> = [
   { key: 'synstack_cookies', kind: { stack: 'synstack', mode: 'cookies' } },
   { key: 'synstack_overflow', kind: { stack: 'synstack', mode: 'overflow' } },
 ];
-
-function option(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} needs a positive number, got ${args[i + 1]}`);
-  return v;
-}
 
 function rates(args: string[]): number[] {
   const i = args.indexOf('--rates');

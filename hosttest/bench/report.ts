@@ -15,3 +15,12 @@ export function round(x: number, digits: number): number {
 export function pad(s: string, n: number): string {
   return s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length);
 }
+
+/** `--name <positive number>` from a benchmark's arguments, or `fallback` when absent. */
+export function option(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const v = Number(args[i + 1]);
+  if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} needs a positive number, got ${args[i + 1]}`);
+  return v;
+}

@@ -33,7 +33,7 @@ import {
   ROUTER_LAN_ADDR, SERVER_ADDR, SERVER_PORT, SynTemplate, type SynFloodResult, describeSynFlood, runSynFlood,
   synCacheBytesOf, synDefenceStatusOf, tcpConfigWith,
 } from '../scenarios/synflood';
-import { median, round, pad } from './report';
+import { median, option, pad, round } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -45,14 +45,6 @@ const SYNS_PER_MS = 200;
 
 const MAC_SERVER = new Uint8Array([0x02, 0x53, 0x59, 0x4e, 0x00, 0x01]);
 const MAC_GATEWAY = new Uint8Array([0x02, 0x53, 0x59, 0x4e, 0xfe, 0x01]);
-
-function option(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} needs a positive number, got ${args[i + 1]}`);
-  return v;
-}
 
 
 

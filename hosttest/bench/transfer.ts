@@ -21,7 +21,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '../sim/random';
 import { type BulkOptions, type BulkResult, MiB, describeBulk, runBulk } from '../scenarios/bulk';
-import { median, round, pad } from './report';
+import { median, option, pad, round } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -34,14 +34,6 @@ interface Round {
   events: number;
   frames: number;
   result: BulkResult;
-}
-
-function option(args: string[], name: string, fallback: number): number {
-  const i = args.indexOf(`--${name}`);
-  if (i < 0) return fallback;
-  const v = Number(args[i + 1]);
-  if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} needs a positive number, got ${args[i + 1]}`);
-  return v;
 }
 
 function fail(message: string): never {

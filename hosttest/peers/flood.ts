@@ -20,7 +20,7 @@ import { Tcp } from '../../src/tcp/tcp';
 import { Router } from '../sim/router';
 import { Simulator } from '../sim/simulator';
 import {
-  REQUEST_BYTES, RESPONSE_BYTES, ROUTER_LAN_ADDR, ROUTER_WAN_ADDR, SERVER_ADDR, SERVER_PORT, SynFlooder, SynTemplate, clientAddress,
+  REQUEST_BYTES, RESPONSE_BYTES, ROUTER_LAN_ADDR, ROUTER_WAN_ADDR, SERVER_ADDR, SERVER_PORT, SynFlooder, SynTemplate, clientAddress, writeRequest,
 } from '../scenarios/synflood';
 import { type ServerKind, type ServerMemory, attachServer, responseByte, serverName } from './servers';
 
@@ -161,11 +161,7 @@ export function runPeerFlood(o: PeerFloodOptions): PeerFloodResult {
         onConnected: (c) => {
           connected++;
           connectTimes.push(sim.now - startedAt);
-          request[0] = key >>> 24;
-          request[1] = (key >>> 16) & 0xff;
-          request[2] = (key >>> 8) & 0xff;
-          request[3] = key & 0xff;
-          for (let i = 4; i < REQUEST_BYTES; i++) request[i] = (key + i * 29) & 0xff;
+          writeRequest(request, client, index);
           c.write(request);
         },
         onReadable: (c) => {

@@ -308,7 +308,8 @@ function responseByte(key: number, k: number): number {
 }
 
 /** The 16-byte request of connection `conn` of client `client`; its key is in bytes 0..3. */
-function writeRequest(out: Uint8Array, client: number, conn: number): number {
+/** The request legitimate client `client` sends on its connection `conn`; returns its key. */
+export function writeRequest(out: Uint8Array, client: number, conn: number): number {
   const key = ((client * 64 + conn) * 2654435761) >>> 0;
   out[0] = key >>> 24;
   out[1] = (key >>> 16) & 0xff;

@@ -211,26 +211,32 @@ export class Connection {
   state!: TcpState;
   /** The yes/no variables, as the bits listed above. */
   flags!: number;
+  /** RCV.NXT, SND.UNA, SND.NXT (RFC 9293 §3.3.1). */
   rcvNxt!: number;
   sndUna!: number;
   sndNxt!: number;
   /** Highest sequence number sent so far (sndNxt rewinds on retransmission timeout). */
   sndMax!: number;
-  /** Peer's window, already scaled. */
+  /** SND.WND: the peer's window, already scaled. */
   sndWnd!: number;
   /** Right edge of the window we last advertised (RCV.NXT + RCV.WND then). */
   rcvAdv!: number;
+  /** Congestion window, bytes (RFC 5681). */
   cwnd!: number;
   /** Effective send MSS (RFC 9293 §3.7.1, RFC 6691): peer's MSS option bounded by our MTU. */
   sndMss!: number;
+  // Timers: absolute times in ms, Infinity when off.
+  /** Retransmission timeout (RFC 6298). */
   rtxAt!: number;
-  /** Delayed ACK deadline (RFC 1122 §4.2.3.2), and in-order bytes received since our last ACK. */
+  /** Delayed ACK deadline (RFC 1122 §4.2.3.2). */
   ackAt!: number;
-  /** Persist timer for a zero window (RFC 9293 §3.8.6.1) and its backoff exponent. */
+  /** Persist timer for a zero window (RFC 9293 §3.8.6.1). */
   persistAt!: number;
+  /** Next keepalive probe (RFC 1122 §4.2.3.6). */
   keepaliveAt!: number;
   /** FIN-WAIT-2 timeout or TIME-WAIT (2 MSL) expiry. */
   closeAt!: number;
+  /** In-order bytes received since our last ACK (an ACK goes at once for every second full segment). */
   unackedBytes!: number;
   /** The other variables, at the indices above. */
   readonly v: Float64Array = new Float64Array(VALUE_COUNT);

@@ -29,6 +29,9 @@ export class TupleIndex {
   }
 
   find(localIp: number, localPort: number, remoteIp: number, remotePort: number): number {
+    // An empty table (the usual TIME-WAIT table, or any table while a listener only sees SYNs)
+    // costs no hash.
+    if (this.size === 0) return -1;
     const ports = ((localPort << 16) | remotePort) >>> 0;
     let s = this.heads[this.bucket(localIp, localPort, remoteIp, remotePort)]!;
     while (s >= 0) {

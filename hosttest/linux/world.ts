@@ -8,7 +8,7 @@
 
 import { Stack } from '../../src/api/stack.js';
 import type { TcpConfigInput } from '../../src/tcp/tcp.js';
-import type { Log } from '../../src/platform.js';
+import type { Device, Driven, Log } from '../../src/platform.js';
 import Listener from '../../src/api/listener.js';
 import TCP from '../../src/api/tcp.js';
 import { StatusServer } from '../../app/status-server.js';
@@ -28,6 +28,11 @@ export interface LinuxWorldOptions {
   mac?: Uint8Array;
   impairment?: Impairment | null;
   log?: Log;
+  /** Prefix of the namespace's and the TAP's names (default `synstk`; the linux benchmark's `sbl`). */
+  namePrefix?: string;
+  /** Wrap what the Stack sends through, and what the runtime drives (the benchmark times both). */
+  wrapDevice?: (bridge: TapBridge) => Device;
+  wrapDriven?: (stack: Stack) => Driven;
 }
 
 export interface LinuxWorld {
@@ -39,7 +44,7 @@ export interface LinuxWorld {
 }
 
 export async function linuxWorld(o: LinuxWorldOptions = {}): Promise<LinuxWorld> {
-  const ns = Netns.create();
+  const ns = Netns.create(o.namePrefix);
   let bridge: TapBridge | null = null;
   let rt: RealtimeRuntime | null = null;
   const destroy = () => {
@@ -48,14 +53,14 @@ export async function linuxWorld(o: LinuxWorldOptions = {}): Promise<LinuxWorld>
     ns.destroy();
   };
   try {
-    bridge = await TapBridge.open({ ns, kernelAddress: KERNEL_ADDRESS, mac: o.mac, impairment: o.impairment ?? null });
+    bridge = await TapBridge.open({ ns, kernelAddress: KERNEL_ADDRESS, mac: o.mac, impairment: o.impairment ?? null, namePrefix: o.namePrefix });
     const clock = new NodeClock();
     const address = o.address === undefined ? SYNSTACK_ADDRESS : o.address;
     const stack = new Stack({
-      device: bridge, entropy: cryptoEntropy, clock, log: o.log, tcp: o.tcp,
+      device: o.wrapDevice ? o.wrapDevice(bridge) : bridge, entropy: cryptoEntropy, clock, log: o.log, tcp: o.tcp,
       ...(address !== null ? { address, prefixLength: 24, gateway: KERNEL_ADDRESS } : {}),
     });
-    rt = new RealtimeRuntime(stack, clock);
+    rt = new RealtimeRuntime(o.wrapDriven ? o.wrapDriven(stack) : stack, clock);
     const runtime = rt;
     bridge.onFrame = (frame) => runtime.input(frame);
     rt.start();

@@ -17,11 +17,10 @@ import { fileURLToPath } from 'node:url';
 import TCP from '../../../src/api/tcp.js';
 import { Stack } from '../../../src/api/stack.js';
 import type { Device, Driven } from '../../../src/platform.js';
-import { NodeClock, cryptoEntropy } from '../../platform/node.js';
 import { Netns, type Proc, hasCommand } from '../../linux/netns.js';
 import { RealtimeRuntime } from '../../linux/runtime.js';
 import { TapBridge } from '../../linux/tap.js';
-import { lastJson, waitForOutput } from '../../linux/world.js';
+import { KERNEL_ADDRESS, lastJson, linuxWorld, waitForOutput } from '../../linux/world.js';
 import { cpuSecondsOf, machineBusy, machineJiffies, udpDropsOf } from './proc.js';
 
 export const BULK_PY = fileURLToPath(new URL('./bulk.py', import.meta.url));
@@ -29,8 +28,6 @@ export const BULK_PY = fileURLToPath(new URL('./bulk.py', import.meta.url));
 export const PYTHON = hasCommand('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 /** Prefix of every namespace and device this benchmark makes. */
 export const NAME_PREFIX = 'sbl';
-export const KERNEL_ADDRESS = '10.77.0.1';
-export const SYNSTACK_ADDRESS = '10.77.0.2';
 export const VETH_A = '10.78.0.1';
 export const VETH_B = '10.78.0.2';
 /** The sender's content: a random block repeated (what bulk.py does with its seeded block). */
@@ -96,33 +93,16 @@ export interface SynstackEnd {
   destroy(): void;
 }
 
-/** synstack on a TAP bridge into a new namespace; send and receive buffers of `bufferBytes`. */
+/** synstack on a TAP bridge into a new namespace (linuxWorld); send and receive buffers of `bufferBytes`. */
 export async function openSynstackEnd(bufferBytes: number): Promise<SynstackEnd> {
-  const ns = Netns.create(NAME_PREFIX);
-  let bridge: TapBridge | null = null;
-  let rt: RealtimeRuntime | null = null;
-  const destroy = () => {
-    rt?.stop();
-    bridge?.close();
-    ns.destroy();
-  };
-  try {
-    bridge = await TapBridge.open({ ns, kernelAddress: KERNEL_ADDRESS, namePrefix: NAME_PREFIX });
-    const timing: StackTiming = { stackMs: 0, sendMs: 0, framesIn: 0, framesOut: 0 };
-    const clock = new NodeClock();
-    const stack = new Stack({
-      device: new TimedDevice(bridge, timing), entropy: cryptoEntropy, clock,
-      address: SYNSTACK_ADDRESS, prefixLength: 24, gateway: KERNEL_ADDRESS,
-      tcp: { connections: 4, sendBuffer: bufferBytes, receiveBuffer: bufferBytes, timeWaitEntries: 16 },
-    });
-    const runtime = (rt = new RealtimeRuntime(new TimedStack(stack, timing), clock));
-    bridge.onFrame = (frame) => runtime.input(frame);
-    rt.start();
-    return { ns, bridge, stack, rt, timing, destroy };
-  } catch (e) {
-    destroy();
-    throw e;
-  }
+  const timing: StackTiming = { stackMs: 0, sendMs: 0, framesIn: 0, framesOut: 0 };
+  const w = await linuxWorld({
+    namePrefix: NAME_PREFIX,
+    tcp: { connections: 4, sendBuffer: bufferBytes, receiveBuffer: bufferBytes, timeWaitEntries: 16 },
+    wrapDevice: (bridge) => new TimedDevice(bridge, timing),
+    wrapDriven: (stack) => new TimedStack(stack, timing),
+  });
+  return { ...w, timing };
 }
 
 // ---------------------------------------------------------------------------------------------

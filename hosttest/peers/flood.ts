@@ -20,9 +20,9 @@ import { Tcp } from '../../src/tcp/tcp';
 import { Router } from '../sim/router';
 import { Simulator } from '../sim/simulator';
 import {
-  REQUEST_BYTES, RESPONSE_BYTES, ROUTER_LAN_ADDR, ROUTER_WAN_ADDR, SERVER_ADDR, SERVER_PORT, SynFlooder, SynTemplate, clientAddress, writeRequest,
+  REQUEST_BYTES, RESPONSE_BYTES, ROUTER_LAN_ADDR, ROUTER_WAN_ADDR, SERVER_ADDR, SERVER_PORT, type ResponseCheck, SynFlooder, SynTemplate, clientAddress, readResponse, writeRequest,
 } from '../scenarios/synflood';
-import { type ServerKind, type ServerMemory, attachServer, responseByte, serverName } from './servers';
+import { type ServerKind, type ServerMemory, attachServer, serverName } from './servers';
 
 export interface PeerFloodOptions {
   seed: number;
@@ -148,9 +148,10 @@ export function runPeerFlood(o: PeerFloodOptions): PeerFloodResult {
     const request = new Uint8Array(REQUEST_BYTES);
     const start = (client: number, index: number): void => {
       attempted++;
-      const key = ((client * 64 + index) * 2654435761) >>> 0;
+      const key = writeRequest(request, client, index);
       const startedAt = sim.now;
-      let got = 0, bad = false, done = false;
+      const r: ResponseCheck = { got: 0, bad: false };
+      let done = false;
       const finish = (failure: string | null): void => {
         if (done) return;
         done = true;
@@ -164,15 +165,9 @@ export function runPeerFlood(o: PeerFloodOptions): PeerFloodResult {
           writeRequest(request, client, index);
           c.write(request);
         },
-        onReadable: (c) => {
-          for (let guard = 0; guard < 64 && c.readable > 0; guard++) {
-            const n = c.read(scratch, 0, Math.min(scratch.length, c.readable));
-            for (let k = 0; k < n; k++) if (got + k >= RESPONSE_BYTES || scratch[k] !== responseByte(key, got + k)) bad = true;
-            got += n;
-          }
-        },
+        onReadable: (c) => readResponse(c, scratch, key, r),
         onPeerClosed: (c) => {
-          finish(got < RESPONSE_BYTES ? 'short' : bad ? 'corrupt' : null);
+          finish(r.got < RESPONSE_BYTES ? 'short' : r.bad ? 'corrupt' : null);
           c.close();
         },
         onError: (_c, failure) => finish(failure),

@@ -20,6 +20,7 @@ import type { Connection } from '../../src/tcp/connection';
 import type { Listener } from '../../src/tcp/listener';
 import type { SynDefenceMode } from '../../src/tcp/syndefence';
 import { Tcp } from '../../src/tcp/tcp';
+import { responseByte } from '../scenarios/synflood';
 import type { Link, Port, Simulator } from '../sim/simulator';
 import { LwipPeer, type LwipMode, type LwipStats, type LwipVariant } from './lwip';
 
@@ -67,10 +68,6 @@ export interface ServerUnderTest {
   close(): void;
 }
 
-/** Byte k of the answer to a request with key `key` (harness.c's response_byte, the same formula). */
-export function responseByte(key: number, k: number): number {
-  return (key * 151 + k * 7 + (k >>> 8) * 13 + 1) & 0xff;
-}
 
 export function serverName(kind: ServerKind): string {
   return kind.stack === 'lwip' ? `lwip-${kind.variant}` : `synstack-${kind.mode}`;

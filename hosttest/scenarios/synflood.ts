@@ -302,13 +302,27 @@ export class SynFlooder implements Driven {
 
 // ---- the application ------------------------------------------------------------------------------
 
-/** Byte k of the response to a request whose key is `key`. */
-function responseByte(key: number, k: number): number {
+/** Byte k of the response to a request whose key is `key` (also lwIP's harness.c, hosttest/peers). */
+export function responseByte(key: number, k: number): number {
   return (key * 151 + k * 7 + (k >>> 8) * 13 + 1) & 0xff;
 }
 
-/** The 16-byte request of connection `conn` of client `client`; its key is in bytes 0..3. */
-/** The request legitimate client `client` sends on its connection `conn`; returns its key. */
+/** A legitimate client's response so far: bytes read, and whether any was wrong or too many. */
+export interface ResponseCheck {
+  got: number;
+  bad: boolean;
+}
+
+/** Read what `c` has into `scratch` and check it against the response for `key`. */
+export function readResponse(c: Connection, scratch: Uint8Array, key: number, r: ResponseCheck): void {
+  for (let guard = 0; guard < 64 && c.readable > 0; guard++) {
+    const n = c.read(scratch, 0, Math.min(scratch.length, c.readable));
+    for (let k = 0; k < n; k++) if (r.got + k >= RESPONSE_BYTES || scratch[k] !== responseByte(key, r.got + k)) r.bad = true;
+    r.got += n;
+  }
+}
+
+/** The 16-byte request of connection `conn` of client `client`; its key is in bytes 0..3, returned. */
 export function writeRequest(out: Uint8Array, client: number, conn: number): number {
   const key = ((client * 64 + conn) * 2654435761) >>> 0;
   out[0] = key >>> 24;
@@ -473,8 +487,7 @@ export function* synFloodSteps(o: SynFloodOptions): Generator<number, SynFloodRe
     legit.attempted++;
     const key = writeRequest(request, client, index);
     const startedAt = sim.now;
-    let got = 0;
-    let bad = false;
+    const r: ResponseCheck = { got: 0, bad: false };
     let done = false;
     const finish = (ok: boolean) => {
       if (done) return;
@@ -490,17 +503,11 @@ export function* synFloodSteps(o: SynFloodOptions): Generator<number, SynFloodRe
         writeRequest(request, client, index);
         c.write(request);
       },
-      onReadable: (c) => {
-        for (let guard = 0; guard < 64 && c.readable > 0; guard++) {
-          const n = c.read(scratch, 0, Math.min(scratch.length, c.readable));
-          for (let k = 0; k < n; k++) if (got + k >= RESPONSE_BYTES || scratch[k] !== responseByte(key, got + k)) bad = true;
-          got += n;
-        }
-      },
+      onReadable: (c) => readResponse(c, scratch, key, r),
       onPeerClosed: (c) => {
-        if (got < RESPONSE_BYTES) legit.short++;
-        else if (bad) legit.corrupt++;
-        finish(got === RESPONSE_BYTES && !bad);
+        if (r.got < RESPONSE_BYTES) legit.short++;
+        else if (r.bad) legit.corrupt++;
+        finish(r.got === RESPONSE_BYTES && !r.bad);
         c.close();
       },
       onError: (_c, failure) => {

@@ -76,7 +76,7 @@ import {
   kernelToKernel, kernelToSynstack, openSynstackEnd, openVethPair, setVethOffloads, synstackToKernel,
 } from './linux/ends';
 import { loadAverage } from './linux/proc';
-import { median, option, pad, round } from './report';
+import { fail, median, option, pad, round } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -92,11 +92,6 @@ function write(result: Record<string, unknown>): void {
   writeFileSync(outFile, JSON.stringify(result, null, 2) + '\n');
   console.log(`(written to ${relative(ROOT, outFile)})`);
   console.log(JSON.stringify(result));
-}
-
-function fail(message: string): never {
-  process.exitCode = 1;
-  throw new Error(message);
 }
 
 function checkIntact(what: string, r: Delivered): void {

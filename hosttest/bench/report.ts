@@ -1,4 +1,4 @@
-// Small helpers the benchmarks share for their tables.
+// Small helpers the benchmarks share: their tables, their arguments, and failing a check.
 
 export function median(xs: number[]): number {
   const s = xs.slice().sort((a, b) => a - b);
@@ -23,4 +23,10 @@ export function option(args: string[], name: string, fallback: number): number {
   const v = Number(args[i + 1]);
   if (!(Number.isFinite(v) && v > 0)) throw new Error(`--${name} needs a positive number, got ${args[i + 1]}`);
   return v;
+}
+
+/** Stop a benchmark whose own check failed: the exit code says so, the message says why. */
+export function fail(message: string): never {
+  process.exitCode = 1;
+  throw new Error(message);
 }

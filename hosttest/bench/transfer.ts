@@ -21,7 +21,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '../sim/random';
 import { type BulkOptions, type BulkResult, MiB, describeBulk, runBulk } from '../scenarios/bulk';
-import { median, option, pad, round } from './report';
+import { fail, median, option, pad, round } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -34,11 +34,6 @@ interface Round {
   events: number;
   frames: number;
   result: BulkResult;
-}
-
-function fail(message: string): never {
-  process.exitCode = 1;
-  throw new Error(message);
 }
 
 function options(bytes: number, bufferBytes: number, verify: boolean, inspect?: BulkOptions['inspect']): BulkOptions {

@@ -23,7 +23,7 @@ import { TcpSegment } from '../../src/wire/tcp';
 import { UdpDatagram } from '../../src/wire/udp';
 import { buildArpRequest, buildIcmpEcho, buildTcp, buildUdp } from '../wire/build';
 import { Prng, fromHex } from '../wire/helpers';
-import { round, pad } from './report';
+import { fail, pad, round } from './report';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
@@ -56,11 +56,6 @@ interface CResult {
   compiler: string;
   /** Prefix lengths (0..1460) whose C sum was compared with onesSum. */
   prefixesChecked: number;
-}
-
-function fail(message: string): never {
-  process.exitCode = 1;
-  throw new Error(message);
 }
 
 function compileAndRunC(input: Uint8Array): CResult {

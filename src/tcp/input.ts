@@ -397,13 +397,13 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
 /** Merge the peer's SACK blocks (RFC 2018 §3) into the scoreboard, keeping only plausible ones. */
 function takeSackBlocks(c: Connection, seg: TcpSegment): void {
   const o = seg.options;
+  const dataEnd = seqAdd(c.sndUna, c.sendBuffer.length);
   for (let b = 0; b < o.sackCount; b++) {
     let left = o.sackBlocks[2 * b]!, right = o.sackBlocks[2 * b + 1]!;
     // Blocks must lie within what we sent and above what is acknowledged; others are ignored.
     if (!seqLt(left, right) || seqGt(right, c.sndMax) || seqLeq(right, c.sndUna)) continue;
     if (seqLt(left, c.sndUna)) left = c.sndUna;
     // SACK covers data (RFC 2018 §3); a block that also covers our FIN is cut at the data's end.
-    const dataEnd = seqAdd(c.sndUna, c.sendBuffer.length);
     if (seqGt(right, dataEnd)) right = dataEnd;
     if (!seqLt(left, right)) continue;
     // Merge with every range it touches.

@@ -14,7 +14,7 @@
 //     declarations it uses stood in by hosttest/firmware/c/stubs/. The drivers (link_wifi.c,
 //     link_eth.c) need ESP-IDF itself and are not compiled here.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,31 @@ function run(command: string, args: string[], input?: string, env?: NodeJS.Proce
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/**
+ * Run a threaded binary without blocking the test worker, killed after `limitMs`: a run that
+ * hangs fails with its own message (and the elapsed time) instead of holding vitest's worker.
+ */
+function runBounded(command: string, args: string[], limitMs: number, env?: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { if (stdout.length < 1 << 20) stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { if (stderr.length < 1 << 20) stderr += d; });
+    const timer = setTimeout(() => {
+      stderr += `\n[killed after ${limitMs} ms: ${command} ${args.join(' ')}]`;
+      child.kill('SIGKILL');
+    }, limitMs);
+    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`cannot run ${command}: ${e.message}`)); });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      console.log(`[firmware native] ${path.basename(args.find((a) => a.startsWith('/')) ?? command)} ${args.slice(-6).join(' ')}: ${Date.now() - started} ms`);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 function gcc(output: string, sources: string[], flags: string[]): void {
   const r = run('gcc', [...flags, `-I${native}`, '-o', output, ...sources]);
   if (r.status !== 0) throw new Error(`gcc ${flags.join(' ')} failed:\n${r.stderr}`);
@@ -49,12 +74,15 @@ function gcc(output: string, sources: string[], flags: string[]): void {
 const hasGcc = spawnSync('gcc', ['--version']).status === 0;
 const hasValgrind = spawnSync('valgrind', ['--version']).status === 0;
 
+/** Each threaded run is killed after this; the test's own timeout is above it. */
+const RUN_LIMIT_MS = 100_000;
+
 /** Run a ThreadSanitizer binary; on kernels whose mmap layout TSan rejects, again with ASLR off. */
-function runTsan(binary: string, args: string[]): Run {
+async function runTsan(binary: string, args: string[]): Promise<Run> {
   const env = { TSAN_OPTIONS: 'halt_on_error=1 exitcode=66 second_deadlock_stack=1' };
-  const r = run(binary, args, undefined, env);
+  const r = await runBounded(binary, args, RUN_LIMIT_MS, env);
   if (r.status !== 0 && /unexpected memory mapping|FATAL: ThreadSanitizer/.test(r.stderr)) {
-    return run('setarch', [process.arch === 'x64' ? 'x86_64' : process.arch, '-R', binary, ...args], undefined, env);
+    return runBounded('setarch', [process.arch === 'x64' ? 'x86_64' : process.arch, '-R', binary, ...args], RUN_LIMIT_MS, env);
   }
   return r;
 }
@@ -67,10 +95,12 @@ const HELGRIND_SUPPRESSIONS = `{
 }
 `;
 
-function runHelgrind(binary: string, args: string[]): Run {
+/** valgrind runs one thread at a time; --fair-sched=yes hands its lock over in turn, so the
+ *  consumer thread is not starved by producers that wait for room. */
+function runHelgrind(binary: string, args: string[]): Promise<Run> {
   const supp = path.join(build, 'helgrind.supp');
   writeFileSync(supp, HELGRIND_SUPPRESSIONS);
-  return run('valgrind', ['--tool=helgrind', '--error-exitcode=99', `--suppressions=${supp}`, '-q', binary, ...args]);
+  return runBounded('valgrind', ['--tool=helgrind', '--fair-sched=yes', '--error-exitcode=99', `--suppressions=${supp}`, '-q', binary, ...args], RUN_LIMIT_MS);
 }
 
 interface StressReport {
@@ -180,48 +210,48 @@ describe.skipIf(!hasGcc)('firmware native C on the host (gcc)', () => {
     expect(r.stdout).toMatch(/^ok \d+/);
   });
 
-  it('the ring under 4 producer threads: every frame delivered intact and in order when producers retry, one message at a time', () => {
-    const s = stress(run(bin('ring_test'), ['stress', '4', '20000', '16384', 'retry', '0', '1']), 'retry');
+  it('the ring under 4 producer threads: every frame delivered intact and in order when producers retry, one message at a time', async () => {
+    const s = stress(await runBounded(bin('ring_test'), ['stress', '4', '20000', '16384', 'retry', '0', '1'], RUN_LIMIT_MS), 'retry');
     expect(s).toMatchObject({ pushed: 80_000, delivered: 80_000, dropped: 0, maxQueued: 1, failures: 0 });
     expect(s.overflows).toBeGreaterThan(0); // the ring was full at times: the retry path ran
-  }, 60_000);
+  }, RUN_LIMIT_MS + 20_000);
 
-  it('the ring when producers drop on overflow, and when posts fail: every frame delivered or counted, none twice', () => {
-    const drop = stress(run(bin('ring_test'), ['stress', '4', '20000', '16384', 'paced', '0', '2']), 'paced');
+  it('the ring when producers drop on overflow, and when posts fail: every frame delivered or counted, none twice', async () => {
+    const drop = stress(await runBounded(bin('ring_test'), ['stress', '4', '20000', '16384', 'paced', '0', '2'], RUN_LIMIT_MS), 'paced');
     expect(drop.failures).toBe(0);
     expect(drop.delivered + drop.dropped).toBe(80_000);
     expect(drop.overflows).toBe(drop.dropped);
     expect(drop.maxQueued).toBe(1);
-    const failing = stress(run(bin('ring_test'), ['stress', '3', '20000', '8192', 'retry', '7', '3']), 'retry, every 7th post fails');
+    const failing = stress(await runBounded(bin('ring_test'), ['stress', '3', '20000', '8192', 'retry', '7', '3'], RUN_LIMIT_MS), 'retry, every 7th post fails');
     expect(failing).toMatchObject({ pushed: 60_000, delivered: 60_000, failures: 0, maxQueued: 1 });
     expect(failing.postFailures).toBeGreaterThan(0);
-  }, 60_000);
+  }, 2 * RUN_LIMIT_MS + 20_000);
 
-  it('the ring under ThreadSanitizer: no data race, same checks', () => {
-    const a = stress(runTsan(bin('ring_test_tsan'), ['stress', '4', '5000', '8192', 'retry', '5', '4']), 'tsan retry');
+  it('the ring under ThreadSanitizer: no data race, same checks', async () => {
+    const a = stress(await runTsan(bin('ring_test_tsan'), ['stress', '4', '5000', '8192', 'retry', '5', '4']), 'tsan retry');
     expect(a).toMatchObject({ pushed: 20_000, delivered: 20_000, failures: 0, maxQueued: 1 });
-    const b = stress(runTsan(bin('ring_test_tsan'), ['stress', '3', '5000', '4096', 'paced', '0', '5']), 'tsan paced');
+    const b = stress(await runTsan(bin('ring_test_tsan'), ['stress', '3', '5000', '4096', 'paced', '0', '5']), 'tsan paced');
     expect(b.failures).toBe(0);
-  }, 120_000);
+  }, 2 * RUN_LIMIT_MS + 20_000);
 
-  it('ThreadSanitizer does see a race in a ring whose head hand-over is relaxed (the check can fail)', () => {
-    const r = runTsan(bin('ring_test_broken_tsan'), ['stress', '4', '3000', '8192', 'retry', '0', '6']);
+  it('ThreadSanitizer does see a race in a ring whose head hand-over is relaxed (the check can fail)', async () => {
+    const r = await runTsan(bin('ring_test_broken_tsan'), ['stress', '4', '3000', '8192', 'retry', '0', '6']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/ThreadSanitizer: data race/);
-  }, 120_000);
+  }, RUN_LIMIT_MS + 20_000);
 
-  it.runIf(hasValgrind)('the ring under valgrind helgrind: no race reported', () => {
-    const r = runHelgrind(bin('ring_test_helgrind'), ['stress', '3', '1500', '8192', 'retry', '5', '7']);
+  it.runIf(hasValgrind)('the ring under valgrind helgrind: no race reported', async () => {
+    const r = await runHelgrind(bin('ring_test_helgrind'), ['stress', '3', '1500', '8192', 'retry', '5', '7']);
     expect(r.stderr).toBe('');
     const s = stress(r, 'helgrind');
     expect(s).toMatchObject({ pushed: 4500, delivered: 4500, failures: 0, maxQueued: 1 });
-  }, 180_000);
+  }, RUN_LIMIT_MS + 20_000);
 
-  it.runIf(hasValgrind)('helgrind does see the race in the relaxed ring (the check can fail)', () => {
-    const r = runHelgrind(bin('ring_test_broken_helgrind'), ['stress', '3', '800', '8192', 'retry', '0', '8']);
+  it.runIf(hasValgrind)('helgrind does see the race in the relaxed ring (the check can fail)', async () => {
+    const r = await runHelgrind(bin('ring_test_broken_helgrind'), ['stress', '3', '800', '8192', 'retry', '0', '8']);
     expect(r.status).toBe(99);
     expect(r.stderr).toMatch(/Possible data race/);
-  }, 180_000);
+  }, RUN_LIMIT_MS + 20_000);
 
   it.each([0, 1])('the XS glue compiles against the XS headers with -Wall -Wextra -Werror (MODDEF_SYNSTACK_LINK_WIFI=%i)', (wifi) => {
     const xs = path.join(path.dirname(createRequire(import.meta.url).resolve('@agoric/xsnap/package.json')), 'moddable/xs');

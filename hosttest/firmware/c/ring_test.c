@@ -13,7 +13,9 @@
  *       message when ring_finish says so, exactly as firmware/native/xs_link.c does. With `drop` a full ring
  *       drops the frame (the driver's behaviour); `paced` is `drop` with a yield after every
  *       frame (a wire that is not infinitely fast, so the consumer keeps up some of the time);
- *       with `retry` the producer yields and tries again, so every frame must arrive. <fail-every> N > 0 makes every Nth post fail (as a
+ *       with `retry` the producer yields and tries again, so every frame must arrive (after 16
+ *       yields in a row it sleeps 50 us instead: a pure spin can starve the consumer where threads
+ *       are serialised, as under valgrind). <fail-every> N > 0 makes every Nth post fail (as a
  *       debug build's queue wait can), so the producer calls ring_post_failed and the consumer's
  *       periodic poll (the firmware's timer) must pick the frames up; 0 never fails.
  *       Checked: every frame popped is intact and in per-producer order, no frame twice, every
@@ -254,7 +256,9 @@ static void *producer_main(void *arg)
 {
 	producer_t *p = arg;
 	uint8_t frame[MAX_FRAME];
+	const struct timespec backoff = { .tv_sec = 0, .tv_nsec = 50000 };
 	for (uint32_t seq = 0; seq < p->frames; seq++) {
+		uint32_t spins = 0;
 		uint32_t length = frame_length(p->seed, p->id, seq);
 		fill_frame(frame, length, p->seed, p->id, seq);
 		for (;;) {
@@ -262,7 +266,8 @@ static void *producer_main(void *arg)
 			if (result == RING_POST) post(p);
 			if (result >= 0) break;
 			if (result == RING_FULL && p->retry) {
-				sched_yield();
+				if (++spins < 16) sched_yield();
+				else nanosleep(&backoff, NULL);
 				continue;
 			}
 			p->dropped++;

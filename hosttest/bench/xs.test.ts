@@ -61,6 +61,25 @@ describe('bench xs', () => {
     120_000,
   );
 
+  (missing === null ? it : it.skip)(
+    missing === null ? 'runs the floor models on the accelerator stand-ins, each unit doing its work' : `skipped: ${missing}`,
+    async () => {
+      const both = { checksum: true, mac: true, copy: true };
+      const seg = await measureConfig(worker(), 'floor', { setup: 'segment', accel: both }, [['floor', 2], ['segment-driver', 2]]);
+      const floor = seg.kinds.get('floor')!;
+      expect(floor.value).toBeGreaterThan(seg.kinds.get('segment-driver')!.value);
+      for (const p of floor.phases) {
+        expect(p.bytesRead).toBe(1460 * p.n);
+        expect(p.framesOut).toBe(p.n / 2); // an ACK every second segment
+      }
+      const syn = await measureConfig(worker(), 'syn-floor', { setup: 'syn', mode: 'cookies', accel: both, synFill: 4 }, [['syn-floor', 2], ['syn-driver', 2]]);
+      const synFloor = syn.kinds.get('syn-floor')!;
+      expect(synFloor.value).toBeGreaterThan(syn.kinds.get('syn-driver')!.value);
+      for (const p of synFloor.phases) expect(p.framesOut).toBe(p.n);
+    },
+    120_000,
+  );
+
   it('measures more XS heap for more established connections', async () => {
     const small = await measureHeap(worker(), { connections: 1, buffer: 64, mode: 'cache' });
     const large = await measureHeap(worker(), { connections: 2, buffer: 64, mode: 'cache' });

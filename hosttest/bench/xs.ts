@@ -27,6 +27,12 @@
 //   xs_instr_per_segment_accelerated checksum, mac (HalfSipHash) and the rings' copy all on
 //                                    stand-ins, as the firmware runs with its native accelerators
 //                                    (the stand-in copy moves nothing: memmove is not counted)
+//   xs_instr_per_segment_floor       the same segment through a model of the least an interpreted
+//                                    receive path must do (hosttest/xs/scenarios/floor.ts:
+//                                    header prediction only, ACK every second segment, the same
+//                                    stand-ins): what XS itself allows, to read the target against
+//   xs_instr_per_syn_cookie_floor    a model of the least a listener must do to answer a SYN with a
+//                                    cookie (FloorListener, same file), with the same stand-ins
 //   xs_instr_per_syn_cache / _cookie a spoofed SYN in, a SYN-ACK out, listener in `cache` mode (the
 //                                    cache full and evicting) or `cookies` mode; all TypeScript, and
 //                                    _accelerated with both stand-ins
@@ -128,11 +134,11 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
       [...segmentKinds, ['parse', micro], ['lookup', micro], ['ring', seg], ['loop', micro], ['copy-loop', seg], ['copy-set', micro],
         ['field-first', micro], ['field-last', micro], ['field-small', micro]]),
     () => measureConfig(worker, 'checksum-accelerated', { setup: 'segment', accel: cs }, [...segmentKinds, ['ack', micro], ['loop', micro]]),
-    () => measureConfig(worker, 'accelerated', { setup: 'segment', accel: both }, segmentKinds),
+    () => measureConfig(worker, 'accelerated', { setup: 'segment', accel: both }, [...segmentKinds, ['floor', seg]]),
     () => measureConfig(worker, 'syn-cache', { setup: 'syn', mode: 'cache', synFill: q ? 130 : 256 }, [['syn', syn], ['syn-driver', syn]]),
     () => measureConfig(worker, 'syn-cookies', { setup: 'syn', mode: 'cookies', synFill: q ? 4 : 64 }, [['syn', syn], ['syn-driver', syn]]),
     () => measureConfig(worker, 'syn-cache-accelerated', { setup: 'syn', mode: 'cache', accel: both, synFill: q ? 130 : 256 }, [['syn', syn], ['syn-driver', syn]]),
-    () => measureConfig(worker, 'syn-cookies-accelerated', { setup: 'syn', mode: 'cookies', accel: both, synFill: q ? 4 : 64 }, [['syn', syn], ['syn-driver', syn]]),
+    () => measureConfig(worker, 'syn-cookies-accelerated', { setup: 'syn', mode: 'cookies', accel: both, synFill: q ? 4 : 64 }, [['syn', syn], ['syn-driver', syn], ['syn-floor', syn]]),
   ];
   const runs = await pool(jobs, 2);
   const native = measureNativeCost();
@@ -145,9 +151,11 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   const segTs = subtract(k('typescript', 'segment'), k('typescript', 'segment-driver'));
   const segCs = subtract(k('checksum-accelerated', 'segment'), k('checksum-accelerated', 'segment-driver'));
   const segAll = subtract(k('accelerated', 'segment'), k('accelerated', 'segment-driver'));
+  const floor = subtract(k('accelerated', 'floor'), k('accelerated', 'segment-driver'));
   const synOf = (config: string) => subtract(k(config, 'syn'), k(config, 'syn-driver'));
   const synCache = synOf('syn-cache'), synCookie = synOf('syn-cookies');
   const synCacheAcc = synOf('syn-cache-accelerated'), synCookieAcc = synOf('syn-cookies-accelerated');
+  const synFloor = subtract(k('syn-cookies-accelerated', 'syn-floor'), k('syn-cookies-accelerated', 'syn-driver'));
   const microOf = (config: string, kind: BenchKind) => subtract(k(config, kind), k(config, 'loop'));
   const layers = {
     checksum: segTs.value - segCs.value,
@@ -166,6 +174,8 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
       for (const p of u.phases) {
         if (p.framesDropped !== 0 || p.arpMisses !== 0) problems.push(`${r.name}/${kind} n=${p.n}: ${p.framesDropped} dropped, ${p.arpMisses} ARP misses`);
         if (kind === 'segment' && (p.bytesRead !== 1460 * p.n || p.framesOut !== p.n)) problems.push(`${r.name}/segment n=${p.n}: read ${p.bytesRead}, sent ${p.framesOut}`);
+        if (kind === 'floor' && (p.bytesRead !== 1460 * p.n || p.framesOut !== p.n / 2)) problems.push(`${r.name}/floor n=${p.n}: read ${p.bytesRead}, sent ${p.framesOut}`);
+        if (kind === 'syn-floor' && p.framesOut !== p.n) problems.push(`${r.name}/syn-floor n=${p.n}: sent ${p.framesOut}`);
         if (kind === 'syn' && p.synAcks !== p.n) problems.push(`${r.name}/syn n=${p.n}: ${p.synAcks} SYN-ACKs`);
         if (kind === 'syn' && r.name.includes('cookies') && p.cookies !== p.n) problems.push(`${r.name}/syn n=${p.n}: ${p.cookies} cookies`);
         if (kind === 'syn' && r.name === 'syn-cache' && p.evictions !== p.n) problems.push(`${r.name}/syn n=${p.n}: ${p.evictions} evictions (cache not full?)`);
@@ -240,10 +250,12 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     xs_instr_per_segment: r0(segTs.value),
     xs_instr_per_segment_no_checksum: r0(segCs.value),
     xs_instr_per_segment_accelerated: r0(segAll.value),
+    xs_instr_per_segment_floor: r0(floor.value),
     xs_instr_per_syn_cache: r0(synCache.value),
     xs_instr_per_syn_cookie: r0(synCookie.value),
     xs_instr_per_syn_cache_accelerated: r0(synCacheAcc.value),
     xs_instr_per_syn_cookie_accelerated: r0(synCookieAcc.value),
+    xs_instr_per_syn_cookie_floor: r0(synFloor.value),
     xs_instr_per_segment_by_layer: Object.fromEntries(Object.entries(layers).map(([name, v]) => [name, r0(v)])),
     xs_bytes_per_connection: r0(perConn),
     xs_bytes_per_connection_rings: r0(rings),
@@ -266,9 +278,11 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
       per_segment: r0(segTs.meter),
       per_segment_no_checksum: r0(segCs.meter),
       per_segment_accelerated: r0(segAll.meter),
+      per_segment_floor: r0(floor.meter),
       per_syn_cache: r0(synCache.meter),
       per_syn_cookie: r0(synCookie.meter),
       per_syn_cookie_accelerated: r0(synCookieAcc.meter),
+      per_syn_cookie_floor: r0(synFloor.meter),
       ring_per_segment: r0(microOf('typescript', 'ring').meter),
       instructions_per_bytecode_segment: round(segTs.value / segTs.meter, 1),
       instructions_per_bytecode_without_ring: round(noRing.value / noRing.meter, 1),
@@ -278,8 +292,10 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
       segment: { check: r0(segTs.check), spread: round(segTs.spread, 4) },
       segment_no_checksum: { check: r0(segCs.check), spread: round(segCs.spread, 4) },
       segment_accelerated: { check: r0(segAll.check), spread: round(segAll.spread, 4) },
+      segment_floor: { check: r0(floor.check), spread: round(floor.spread, 4) },
       syn_cache: { check: r0(synCache.check), spread: round(synCache.spread, 4) },
       syn_cookie: { check: r0(synCookie.check), spread: round(synCookie.spread, 4) },
+      syn_cookie_floor: { check: r0(synFloor.check), spread: round(synFloor.spread, 4) },
       bytes_per_connection: { check: r0(perConnCheck) },
       bytes_per_syn_entry: { check: round(perEntryCheck, 1) },
     },
@@ -309,9 +325,11 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     ['segment 1460 B in + ACK, all TypeScript', `${n(segTs.value)} instr  (check ${n(segTs.check)})`],
     ['  checksum on the accelerator', `${n(segCs.value)} instr  (check ${n(segCs.check)})`],
     ['  checksum, MAC and copy on accelerators', `${n(segAll.value)} instr  (target <= ${n(TARGETS.segmentAccelerated)}: ${result.targets.met.segment ? 'met' : 'NOT met'})`],
+    ['  floor: the least an XS receive path does (model)', `${n(floor.value)} instr, ${n(floor.meter)} bytecodes  (the stack: ${round(segAll.value / floor.value, 1)}x)`],
     [`native C the stand-ins replace (${native.compiler})`, `checksum 1460 B ${n(native.checksum1460)} instr, HalfSipHash 12 B ${n(native.halfsiphash12)} instr`],
     ['SYN -> SYN-ACK, cache mode (full, evicting)', `${n(synCache.value)} instr  (accelerated ${n(synCacheAcc.value)})`],
     ['SYN -> SYN-ACK, cookie mode', `${n(synCookie.value)} instr  (accelerated ${n(synCookieAcc.value)}; target <= ${n(TARGETS.synCookie)}: ${result.targets.met.syn_cookie ? 'met' : 'NOT met'})`],
+    ['  floor: the least an XS listener does for it (model)', `${n(synFloor.value)} instr, ${n(synFloor.meter)} bytecodes  (the stack: ${round(synCookieAcc.value / synFloor.value, 1)}x)`],
     ['XS bytecodes (xsnap meter) per segment', `${n(segTs.meter)}  (${round(segTs.value / segTs.meter, 1)} instr each; without the ring copy ${n(noRing.meter)} at ${round(noRing.value / noRing.meter, 1)})`],
     ['per segment by layer (sums to the first line)', ''],
     ...Object.entries(layers).map(([name, v]): [string, string] => [`  ${name}`, `${n(v)}  (${(100 * v / segTs.value).toFixed(1)} %)`]),

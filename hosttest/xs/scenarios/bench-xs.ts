@@ -24,6 +24,11 @@
 //   field-first     ten reads of the Connection's first property (state), field-last ten of a
 //   field-last      variable in its Float64Array (c.v[RTT_MIN]), field-small ten of a field of a three-field
 //   field-small     object: what a property read costs by its place in XS's property list.
+//   floor           the same segment through FloorReceiver (floor.ts): the least an
+//                   interpreted receive path does, for reading the stack's figure against;
+//                   accelerated configurations only (it calls the stand-ins).
+//   syn-floor       the same SYNs through FloorListener (floor.ts): the least a listener does
+//                   to answer one with a cookie; accelerated only.
 // The `heap` setup has no phases: `establish` connections established (and held by the
 // application), then `synFill` spoofed SYNs; the stack is kept alive and the host snapshots the heap.
 //
@@ -52,10 +57,11 @@ import {
 } from '../../bench/xs/peer';
 import { args, scenario } from '../scenario-api';
 import { RTT_MIN } from '../../../src/tcp/connection';
+import { FloorListener, FloorReceiver } from './floor';
 
 export type BenchKind =
   | 'segment' | 'segment-driver' | 'syn' | 'syn-driver' | 'parse' | 'lookup' | 'ring' | 'ack' | 'loop' | 'copy-loop' | 'copy-set'
-  | 'field-first' | 'field-last' | 'field-small';
+  | 'field-first' | 'field-last' | 'field-small' | 'floor' | 'syn-floor';
 
 export interface BenchArgs {
   /** What is built before the phases: an established connection, a flooded listener, or (heap) both. */
@@ -239,8 +245,17 @@ function run(a: BenchArgs): BenchResult {
       iface.input(synFrame, ++now);
       if (iface.nextDeadline() <= now) iface.poll(now);
     }
+    const floor = accelerators.checksum !== undefined && accelerators.mac !== undefined
+      ? new FloorListener(STACK_IP, SERVER_PORT, accelerators.checksum, accelerators.mac, new Uint8Array(8), device.send, synFrame)
+      : null;
     phase = (kind, n) => {
-      if (kind === 'syn') {
+      if (kind === 'syn-floor') {
+        if (floor === null) throw new Error('syn-floor: needs the checksum and mac stand-ins');
+        for (let i = 0; i < n; i++) {
+          nextSyn();
+          if (floor.input(synFrame, ++now) < 0) throw new Error('syn-floor: the SYN was not answered');
+        }
+      } else if (kind === 'syn') {
         for (let i = 0; i < n; i++) {
           nextSyn();
           iface.input(synFrame, ++now);
@@ -263,6 +278,14 @@ function run(a: BenchArgs): BenchResult {
     const eth = new EthernetFrame(), ip = new Ipv4Packet(), seg = new TcpSegment();
     const ring = new ByteRing(buffer);
     const small = { x: 1, y: 2, z: 3 };
+    // The floor model gets the same frames on its own sequence space (it shares nothing with the stack).
+    let floor: FloorReceiver | null = null;
+    let floorSeq = 0x10000000;
+    if (accelerators.checksum !== undefined && accelerators.mac !== undefined && accelerators.copy !== undefined) {
+      floor = new FloorReceiver(STACK_IP, accelerators.checksum, accelerators.mac, accelerators.copy, new Uint8Array(8), device.send);
+      patchSeq(frame, floorSeq);
+      floor.open(frame);
+    }
     let fieldSink = 0;
     phase = (kind, n) => {
       switch (kind) {
@@ -272,6 +295,17 @@ function run(a: BenchArgs): BenchResult {
             seq = (seq + SEGMENT) >>> 0;
             iface.input(frame, ++now);
             if (iface.nextDeadline() <= now) iface.poll(now);
+          }
+          break;
+        case 'floor':
+          if (floor === null) throw new Error('floor: needs the checksum, mac and copy stand-ins');
+          for (let i = 0; i < n; i++) {
+            patchSeq(frame, floorSeq);
+            floorSeq = (floorSeq + SEGMENT) >>> 0;
+            const got = floor.input(frame, appBuffer);
+            if (got !== SEGMENT) throw new Error('floor: the segment left the fast path');
+            bytesRead += got;
+            ++now;
           }
           break;
         case 'segment-driver':

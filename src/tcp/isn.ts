@@ -53,10 +53,14 @@ export function tupleHash(
  * nothing about another. With a native `mac` (Accelerators.mac) the words are written into a
  * scratch buffer owned by the instance and hashed by it; without one the pure TypeScript word
  * hash runs directly. Both give the same value. No allocation per call either way.
+ *
+ * The scratch words are written through a DataView made once: under XS one setUint32 costs about
+ * a fifth of four byte stores with their shifts (measured), and only the words hashed are written.
  */
 export class TupleHasher {
   private readonly key = new Uint8Array(TUPLE_KEY_BYTES);
   private readonly scratch = new Uint8Array(16);
+  private readonly words = new DataView(this.scratch.buffer);
   private readonly mac: Accelerators['mac'] | undefined;
 
   /** `key` must be 8 bytes; it is copied. */
@@ -75,7 +79,13 @@ export class TupleHasher {
 
   /** The keyed hash of a 4-tuple (same layout as `tupleHash`), uint32. */
   tupleHash(localIp: number, localPort: number, remoteIp: number, remotePort: number): number {
-    return this.wordsHash(localIp, remoteIp, portsWord(localPort, remotePort), 0, 3);
+    const mac = this.mac;
+    if (mac === undefined) return halfSipHashWords(this.key, localIp, remoteIp, portsWord(localPort, remotePort), 0, 3);
+    const w = this.words;
+    w.setUint32(0, localIp);
+    w.setUint32(4, remoteIp);
+    w.setUint32(8, portsWord(localPort, remotePort));
+    return mac(this.key, this.scratch, 0, 12) >>> 0;
   }
 
   /**
@@ -88,20 +98,18 @@ export class TupleHasher {
     if (!((count | 0) === count && count >= 0 && count <= 4)) {
       throw new RangeError(`wordsHash: count must be 0..4, got ${count}`);
     }
-    const s = this.scratch;
-    putWord(s, 0, w0);
-    putWord(s, 4, w1);
-    putWord(s, 8, w2);
-    putWord(s, 12, w3);
-    return mac(this.key, s, 0, count * 4) >>> 0;
+    const w = this.words;
+    // setUint32 takes its value modulo 2^32, as the byte stores it replaced did.
+    w.setUint32(0, w0);
+    if (count > 1) {
+      w.setUint32(4, w1);
+      if (count > 2) {
+        w.setUint32(8, w2);
+        if (count > 3) w.setUint32(12, w3);
+      }
+    }
+    return mac(this.key, this.scratch, 0, count * 4) >>> 0;
   }
-}
-
-function putWord(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
 }
 
 /**

@@ -88,6 +88,24 @@ export class TupleHasher {
     return mac(this.key, this.scratch, 0, 12) >>> 0;
   }
 
+  /** The keyed hash of one word (4 big-endian bytes), uint32: wordsHash(w0, 0, 0, 0, 1). */
+  wordHash(w0: number): number {
+    const mac = this.mac;
+    if (mac === undefined) return halfSipHashWords(this.key, w0, 0, 0, 0, 1);
+    this.words.setUint32(0, w0);
+    return mac(this.key, this.scratch, 0, 4) >>> 0;
+  }
+
+  /** The keyed hash of two words (8 big-endian bytes), uint32: wordsHash(w0, w1, 0, 0, 2). */
+  pairHash(w0: number, w1: number): number {
+    const mac = this.mac;
+    if (mac === undefined) return halfSipHashWords(this.key, w0, w1, 0, 0, 2);
+    const w = this.words;
+    w.setUint32(0, w0);
+    w.setUint32(4, w1);
+    return mac(this.key, this.scratch, 0, 8) >>> 0;
+  }
+
   /**
    * The keyed hash of the first `count` (0–4) of w0..w3, each as 4 big-endian bytes, uint32.
    * Users define their own layouts on top of this (e.g. a 3-tuple, or a 4-tuple plus a peer ISN).
@@ -128,6 +146,7 @@ export class IsnGenerator {
    * M + F(localIp, localPort, remoteIp, remotePort, secret) modulo 2^32 (RFC 6528 §3).
    */
   isn(localIp: number, localPort: number, remoteIp: number, remotePort: number, nowMs: number): number {
-    return (isnClock(nowMs) + this.hasher.tupleHash(localIp, localPort, remoteIp, remotePort)) >>> 0;
+    // isnClock(nowMs), written out: a call costs XS more than the multiplication.
+    return (((nowMs * ISN_TICKS_PER_MS) >>> 0) + this.hasher.tupleHash(localIp, localPort, remoteIp, remotePort)) >>> 0;
   }
 }

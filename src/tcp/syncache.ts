@@ -61,12 +61,43 @@ const SOURCE_BITS = 1024;
 const QUOTA_COUNTERS = 64;
 
 export class SynCache implements HalfOpenPolicy {
+  // Fields are declared in the order the SYN path reads them: XS finds a property by walking the
+  // object's list from its first field (and a method only after all of them), so what every SYN
+  // touches comes first. (The constructor's parameter properties, owner and listeners, lead.)
   readonly config: SynDefenceConfig;
   readonly counters: SynDefenceCounters = newSynDefenceCounters();
+  /** Earliest time `tick` has something to do (a lower bound: running it earlier changes nothing). */
+  private tickAt = -Infinity;
+  private earliest = Infinity;
+  count = 0;
+  // The configuration as the SYN path uses it, fixed when the cache is made (as its sizes are).
+  private readonly cookiesOnly: boolean;
+  private readonly cookieOverflow: boolean;
+  private readonly entryLimit: number;
+  /** The source prefix is `ip >>> quotaShift`; -1: every source is one prefix (quotaPrefixLength <= 0). */
+  private readonly quotaShift: number;
+  /** Entries one prefix may hold: max(1, floor(entries × quotaShare)). */
+  private readonly quotaLimit: number;
+  private readonly isn: IsnGenerator;
+  private overflowing = false;
+  private readonly cookies: SynCookies;
 
+  // Per-source quota: a two-row count-min sketch over source prefixes (over-counts, never under).
+  private readonly quota: Uint16Array;
+  private readonly quotaHasher: TupleHasher;
+  // Distinct sources: linear counting over the current and the previous window.
+  private readonly sourceBits: Uint32Array;
+
+  // Buckets, free list.
+  private readonly hasher: TupleHasher;
+  private readonly mask: number;
+  private readonly heads: Int16Array;
+  private readonly bucketCount: Uint8Array;
+  private freeHead: number;
   // Entries (struct of arrays).
-  private readonly remoteIp: Uint32Array;
+  private readonly next: Int16Array;
   private readonly ports: Uint32Array;
+  private readonly remoteIp: Uint32Array;
   private readonly iss: Uint32Array;
   private readonly irs: Uint32Array;
   private readonly tsRecent: Uint32Array;
@@ -75,27 +106,10 @@ export class SynCache implements HalfOpenPolicy {
   private readonly flags: Uint8Array;
   private readonly rtx: Uint8Array;
   private readonly listenerOf: Uint8Array;
-  private readonly next: Int16Array;
-  // Buckets, free list.
-  private readonly heads: Int16Array;
-  private readonly bucketCount: Uint8Array;
-  private freeHead: number;
-  private readonly hasher: TupleHasher;
-  private readonly mask: number;
-  private sweepBucket = 0;
-  count = 0;
 
-  // Per-source quota: a two-row count-min sketch over source prefixes (over-counts, never under).
-  private readonly quota: Uint16Array;
-  private readonly quotaHasher: TupleHasher;
-  // Distinct sources: linear counting over the current and the previous window.
-  private readonly sourceBits: Uint32Array;
-  private readonly sourceBitsPrevious: Uint32Array;
-  private windowStart = 0;
-
-  // Cookies and the ring of recent cookie handshakes whose SYN-ACK may need resending.
-  private readonly cookies: SynCookies;
-  private readonly cookieOut: CookieOptions = { mss: 0, windowScale: -1, sackPermitted: false };
+  // The ring of recent cookie handshakes whose SYN-ACK may need resending.
+  private ringNext = 0;
+  private ringActive = 0;
   private readonly ringRemoteIp: Uint32Array;
   private readonly ringPorts: Uint32Array;
   private readonly ringIss: Uint32Array;
@@ -105,17 +119,17 @@ export class SynCache implements HalfOpenPolicy {
   private readonly ringFlags: Uint8Array;
   private readonly ringRtx: Uint8Array;
   private readonly ringListener: Uint8Array;
-  private ringNext = 0;
-  private ringActive = 0;
 
   private lastOverflow = -Infinity;
-  private overflowing = false;
   private lastAttackSign = -Infinity;
   private cookieWindowStart = -Infinity;
   private cookieWindowCount = 0;
   underAttack = false;
   attackStartedAt = -1;
-  private earliest = Infinity;
+  private windowStart = 0;
+  private readonly sourceBitsPrevious: Uint32Array;
+  private sweepBucket = 0;
+  private readonly cookieOut: CookieOptions = { mss: 0, windowScale: -1, sackPermitted: false };
 
   constructor(
     config: SynDefenceConfig,
@@ -125,8 +139,15 @@ export class SynCache implements HalfOpenPolicy {
     mac?: Accelerators['mac'],
   ) {
     this.config = config;
+    this.cookiesOnly = config.mode === 'cookies';
+    this.cookieOverflow = config.mode === 'overflow';
     // Cookies-only keeps no half-open state: no entries at all.
     const n = config.mode === 'cookies' ? 0 : Math.max(1, Math.min(config.entries, 0x7fff));
+    this.entryLimit = n;
+    const len = config.quotaPrefixLength;
+    this.quotaShift = len <= 0 ? -1 : 32 - Math.min(len, 32);
+    this.quotaLimit = Math.max(1, Math.floor(n * config.quotaShare));
+    this.isn = owner.isnGenerator;
     let buckets = 1;
     while (buckets < config.buckets) buckets <<= 1;
     this.mask = buckets - 1;
@@ -176,12 +197,12 @@ export class SynCache implements HalfOpenPolicy {
   }
 
   get capacity(): number {
-    return this.remoteIp.length;
+    return this.entryLimit;
   }
 
   /** Cookies are being answered to everyone now (always in `cookies` mode; in `overflow` mode after an overflow). */
   get cookieMode(): boolean {
-    return this.config.mode === 'cookies' || (this.config.mode === 'overflow' && this.overflowing);
+    return this.cookiesOnly || (this.cookieOverflow && this.overflowing);
   }
 
   status(now: number): SynDefenceStatus {
@@ -197,7 +218,7 @@ export class SynCache implements HalfOpenPolicy {
 
   segment(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
     const f = seg.flags;
-    this.tick(now);
+    if (now >= this.tickAt) this.tick(now);
     if (f & TCP_RST) return this.rst(seg, ip, now);
     if (f & TCP_SYN) {
       if (f & TCP_ACK) {
@@ -212,14 +233,16 @@ export class SynCache implements HalfOpenPolicy {
   }
 
   private syn(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
-    const c = this.counters;
+    const c = this.counters, src = ip.src;
     c.synsReceived++;
     l.stats.synsReceived++;
-    this.noteSource(ip.src);
-    if (this.config.mode === 'cookies') return this.sendCookie(l, seg, ip, now);
+    // Distinct sources: one bit per source address for linear counting (distinctSources).
+    const bit = this.quotaHasher.pairHash(src, 1) % SOURCE_BITS;
+    this.sourceBits[bit >>> 5]! |= 1 << (bit & 31);
+    if (this.cookiesOnly) return this.sendCookie(l, seg, ip, now);
     const ports = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
-    const b = this.bucketOf(ip.dst, seg.dstPort, ip.src, seg.srcPort);
-    const e = this.find(b, ip.src, ports);
+    const b = this.hasher.tupleHash(ip.dst, seg.dstPort, src, seg.srcPort) & this.mask;
+    const e = this.find(b, src, ports);
     if (e !== NONE) {
       // A duplicate SYN: the SYN-ACK was lost. Same IRS: send it again. New IRS: the peer started
       // over; take its new ISN (the entry stays, no new one is made).
@@ -230,18 +253,23 @@ export class SynCache implements HalfOpenPolicy {
       this.sendEntrySynAck(e, ip.dst, now);
       return;
     }
-    const overflowMode = this.config.mode === 'overflow';
-    if (overflowMode && this.cookieMode) {
+    const overflowMode = this.cookieOverflow;
+    if (overflowMode && this.overflowing) {
       // Already answering with cookies: keep the attack state alive while SYNs come faster than
       // the cache could have held them (more than its size within one hysteresis period).
       if (now - this.cookieWindowStart >= this.config.hysteresisMs) {
         this.cookieWindowStart = now;
         this.cookieWindowCount = 0;
       }
-      if (++this.cookieWindowCount > this.capacity) this.overflowed(now);
+      if (++this.cookieWindowCount > this.entryLimit) this.overflowed(now);
       return this.sendCookie(l, seg, ip, now);
     }
-    if (this.overQuota(ip.src)) {
+    // The source prefix's two counters in the quota sketch (count-min: its count is the smaller).
+    const shift = this.quotaShift;
+    const h = this.quotaHasher.wordHash(shift < 0 ? 0 : (src >>> shift) >>> 0);
+    const q0 = h % QUOTA_COUNTERS, q1 = QUOTA_COUNTERS + ((h >>> 16) % QUOTA_COUNTERS);
+    const quota = this.quota;
+    if (quota[q0]! >= this.quotaLimit && quota[q1]! >= this.quotaLimit) {
       // One prefix holds its share already: it gets a cookie (cache-only mode: nothing), and the
       // others keep their cache entries. It is an attack sign, but no reason for cookies for all.
       c.quotaHits++;
@@ -250,9 +278,9 @@ export class SynCache implements HalfOpenPolicy {
       this.owner.drop('listen-overflow');
       return;
     }
-    const full = this.count >= this.capacity || this.bucketCount[b]! >= this.config.bucketLimit;
-    const lowMemory = this.owner.freeBlocks < this.config.freeBlocksWatermark;
-    if (full || lowMemory) {
+    const config = this.config, bucketFull = this.bucketCount[b]! >= config.bucketLimit;
+    if (this.count >= this.entryLimit || bucketFull || this.owner.freeBlocks < config.freeBlocksWatermark) {
+      // The cache or the bucket is full, or connection blocks run short.
       this.overflowed(now);
       if (overflowMode) {
         this.cookieWindowStart = now;
@@ -261,14 +289,14 @@ export class SynCache implements HalfOpenPolicy {
       }
     }
     // Into the cache (evicting the oldest of the bucket, or of some bucket, when full).
-    if (this.bucketCount[b]! >= this.config.bucketLimit) this.evictOldest(b);
+    if (bucketFull) this.evictOldest(b);
     if (this.freeHead === NONE) this.evictSomewhere(b);
     const n = this.freeHead;
     this.freeHead = this.next[n]!;
-    this.remoteIp[n] = ip.src;
+    this.remoteIp[n] = src;
     this.ports[n] = ports;
     this.irs[n] = seg.seq;
-    this.iss[n] = this.owner.isnGenerator.isn(ip.dst, seg.dstPort, ip.src, seg.srcPort, now);
+    this.iss[n] = this.isn.isn(ip.dst, seg.dstPort, src, seg.srcPort, now);
     this.rtx[n] = 0;
     this.listenerOf[n] = l.index;
     this.takeOptions(n, seg);
@@ -277,7 +305,9 @@ export class SynCache implements HalfOpenPolicy {
     this.bucketCount[b]!++;
     this.count++;
     l.halfOpen++;
-    this.quotaAdd(ip.src, 1);
+    // The prefix's counters, as the sketch's add would (a Uint16Array wraps as it did there).
+    quota[q0] = quota[q0]! + 1;
+    quota[q1] = quota[q1]! + 1;
     c.cacheInserts++;
     this.sendEntrySynAck(n, ip.dst, now);
   }
@@ -407,32 +437,33 @@ export class SynCache implements HalfOpenPolicy {
   // ---- cookies ---------------------------------------------------------------------------------
 
   private sendCookie(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): void {
-    const o = seg.options, config = this.owner.config;
+    const o = seg.options, config = this.owner.config, c = this.counters;
     const mss = o.mss > 0 ? o.mss : 536;
     const ws = config.windowScale >= 0 ? o.windowScale : -1;
     const sack = config.sack && o.sackPermitted;
-    const iss = this.cookies.make(ip.dst, seg.dstPort, ip.src, seg.srcPort, seg.seq, mss, ws, sack, now);
+    const iss = this.cookies.makeForSegment(ip.dst, seg.dstPort, ip.src, seg.srcPort, seg.seq, mss, ws, sack, now);
     const tsOk = config.timestamps && o.hasTimestamps;
-    this.counters.cookiesSent++;
+    c.cookiesSent++;
     l.stats.cookiesSent++;
-    this.counters.synAcksSent++;
+    c.synAcksSent++;
     this.owner.sendSynAck(ip.dst, seg.dstPort, ip.src, seg.srcPort, iss, seg.seq, ws, sack, tsOk, o.tsVal, now);
     const size = this.ringRemoteIp.length;
     if (size === 0) return;
     // Remember it, overwriting the oldest, so a lost SYN-ACK or final ACK is not a stall.
     const r = this.ringNext;
-    this.ringNext = (r + 1) % size;
+    this.ringNext = r + 1 < size ? r + 1 : 0;
     if (!(this.ringFlags[r]! & 0x80)) this.ringActive++;
     this.ringRemoteIp[r] = ip.src;
     this.ringPorts[r] = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
     this.ringIss[r] = iss;
     this.ringIrs[r] = seg.seq;
     this.ringTs[r] = tsOk ? o.tsVal : 0;
-    this.ringFlags[r] = (ws >= 0 ? FLAG_WS_OFFERED | Math.min(ws, 14) : 0) | (sack ? FLAG_SACK : 0) | (tsOk ? FLAG_TS : 0) | 0x80;
+    this.ringFlags[r] = (ws >= 0 ? FLAG_WS_OFFERED | (ws > 14 ? 14 : ws) : 0) | (sack ? FLAG_SACK : 0) | (tsOk ? FLAG_TS : 0) | 0x80;
     this.ringRtx[r] = 0;
     this.ringListener[r] = l.index;
-    this.ringDeadline[r] = (now + this.owner.config.initialRtoMs) >>> 0;
-    this.armed(now + this.owner.config.initialRtoMs);
+    const at = now + config.initialRtoMs;
+    this.ringDeadline[r] = at >>> 0;
+    if (at < this.earliest) this.earliest = at;
   }
 
   private forgetCookie(remoteIp: number, ports: number): void {
@@ -500,11 +531,6 @@ export class SynCache implements HalfOpenPolicy {
     return this.earliest;
   }
 
-  private armed(at: number): void {
-    if (at < this.earliest) this.earliest = at;
-    this.owner.armed(at);
-  }
-
   // ---- entries ---------------------------------------------------------------------------------
 
   private bucketOf(localIp: number, localPort: number, remoteIp: number, remotePort: number): number {
@@ -512,8 +538,9 @@ export class SynCache implements HalfOpenPolicy {
   }
 
   private find(b: number, remoteIp: number, ports: number): number {
-    for (let e = this.heads[b]!; e !== NONE; e = this.next[e]!) {
-      if (this.ports[e] === ports && this.remoteIp[e] === remoteIp) return e;
+    const next = this.next, p = this.ports, r = this.remoteIp;
+    for (let e = this.heads[b]!; e !== NONE; e = next[e]!) {
+      if (p[e] === ports && r[e] === remoteIp) return e;
     }
     return NONE;
   }
@@ -522,22 +549,25 @@ export class SynCache implements HalfOpenPolicy {
     const o = seg.options, config = this.owner.config;
     this.mss[e] = o.mss > 0 ? o.mss : 536;
     let f = 0;
-    if (o.windowScale >= 0 && config.windowScale >= 0) f |= FLAG_WS_OFFERED | Math.min(o.windowScale, 14);
+    if (o.windowScale >= 0 && config.windowScale >= 0) f |= FLAG_WS_OFFERED | (o.windowScale > 14 ? 14 : o.windowScale);
     if (o.sackPermitted && config.sack) f |= FLAG_SACK;
     if (o.hasTimestamps && config.timestamps) f |= FLAG_TS;
     this.flags[e] = f;
     this.tsRecent[e] = o.hasTimestamps ? o.tsVal : 0;
   }
 
-  /** (Re)send entry e's SYN-ACK and set its deadline: 1 s, then doubling (RFC 6298 §5.5). */
+  /**
+   * (Re)send entry e's SYN-ACK and set its deadline: 1 s, then doubling (RFC 6298 §5.5). The
+   * deadline is this cache's own: Tcp.nextDeadline asks for it (nextDeadline below).
+   */
   private sendEntrySynAck(e: number, localIp: number, now: number): void {
-    const fl = this.flags[e]!, p = this.ports[e]!;
+    const fl = this.flags[e]!, p = this.ports[e]!, rtx = this.rtx[e]!, rto = this.owner.config.initialRtoMs;
     this.counters.synAcksSent++;
     this.owner.sendSynAck(localIp, p >>> 16, this.remoteIp[e]!, p & 0xffff, this.iss[e]!, this.irs[e]!,
       fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0, this.tsRecent[e]!, now);
-    const at = now + this.owner.config.initialRtoMs * 2 ** this.rtx[e]!;
+    const at = now + (rtx === 0 ? rto : rto * 2 ** rtx);
     this.deadline[e] = at >>> 0;
-    this.armed(at);
+    if (at < this.earliest) this.earliest = at;
   }
 
   private remove(b: number, e: number): void {
@@ -559,7 +589,7 @@ export class SynCache implements HalfOpenPolicy {
     this.count--;
     const l = this.listeners[this.listenerOf[e]!];
     if (l !== undefined && l.halfOpen > 0) l.halfOpen--;
-    this.quotaAdd(this.remoteIp[e]!, -1);
+    this.quotaRelease(this.remoteIp[e]!);
     this.next[e] = this.freeHead;
     this.freeHead = e;
   }
@@ -590,27 +620,13 @@ export class SynCache implements HalfOpenPolicy {
 
   // ---- quota, sources, attack signal -------------------------------------------------------------
 
-  private prefixOf(ip: number): number {
-    const len = this.config.quotaPrefixLength;
-    return len <= 0 ? 0 : (ip >>> (32 - Math.min(len, 32))) >>> 0;
-  }
-
-  private quotaAdd(ip: number, delta: number): void {
-    const h = this.quotaHasher.wordsHash(this.prefixOf(ip), 0, 0, 0, 1);
-    const i0 = h % QUOTA_COUNTERS, i1 = QUOTA_COUNTERS + ((h >>> 16) % QUOTA_COUNTERS);
-    this.quota[i0] = Math.max(0, this.quota[i0]! + delta);
-    this.quota[i1] = Math.max(0, this.quota[i1]! + delta);
-  }
-
-  private overQuota(ip: number): boolean {
-    const h = this.quotaHasher.wordsHash(this.prefixOf(ip), 0, 0, 0, 1);
-    const held = Math.min(this.quota[h % QUOTA_COUNTERS]!, this.quota[QUOTA_COUNTERS + ((h >>> 16) % QUOTA_COUNTERS)]!);
-    return held >= Math.max(1, Math.floor(this.capacity * this.config.quotaShare));
-  }
-
-  private noteSource(ip: number): void {
-    const bit = this.quotaHasher.wordsHash(ip, 1, 0, 0, 2) % SOURCE_BITS;
-    this.sourceBits[bit >>> 5]! |= 1 << (bit & 31);
+  /** An entry of source `ip` is gone: its prefix's two counters go down (never below 0). */
+  private quotaRelease(ip: number): void {
+    const shift = this.quotaShift;
+    const h = this.quotaHasher.wordHash(shift < 0 ? 0 : (ip >>> shift) >>> 0);
+    const q0 = h % QUOTA_COUNTERS, q1 = QUOTA_COUNTERS + ((h >>> 16) % QUOTA_COUNTERS), quota = this.quota;
+    if (quota[q0]! > 0) quota[q0]!--;
+    if (quota[q1]! > 0) quota[q1]!--;
   }
 
   /** Linear counting (Whang et al.) over the current and previous window. */
@@ -634,7 +650,10 @@ export class SynCache implements HalfOpenPolicy {
   /** The cache or a bucket was full, or blocks ran short: cookies for everyone, for a while. */
   private overflowed(now: number): void {
     this.lastOverflow = now;
-    this.overflowing = true;
+    if (!this.overflowing) {
+      this.overflowing = true;
+      this.tickSoon(now);
+    }
     this.attackSign(now);
   }
 
@@ -644,14 +663,30 @@ export class SynCache implements HalfOpenPolicy {
     if (!this.underAttack) {
       this.underAttack = true;
       this.attackStartedAt = now;
+      this.tickSoon(now);
     }
   }
 
-  /** End the attack state after `hysteresisMs` without overflow, and roll the sources window. */
+  /** A state `tick` ends after `hysteresisMs` began now: make sure tick runs by then. */
+  private tickSoon(now: number): void {
+    const at = now + this.config.hysteresisMs;
+    if (at < this.tickAt) this.tickAt = at;
+  }
+
+  /**
+   * End the attack state after `hysteresisMs` without overflow, and roll the sources window. Each
+   * SYN calls it only from `tickAt` on: the earliest of those three moments, as last computed here.
+   * Later overflows and attack signs only move their moments later, so it stays a lower bound.
+   */
   tick(now: number): void {
-    if (this.overflowing && now - this.lastOverflow >= this.config.hysteresisMs) this.overflowing = false;
-    if (this.underAttack && now - this.lastAttackSign >= this.config.hysteresisMs) this.underAttack = false;
+    const hysteresis = this.config.hysteresisMs;
+    if (this.overflowing && now - this.lastOverflow >= hysteresis) this.overflowing = false;
+    if (this.underAttack && now - this.lastAttackSign >= hysteresis) this.underAttack = false;
     this.rollWindow(now);
+    let at = this.windowStart + this.config.windowMs;
+    if (this.overflowing && this.lastOverflow + hysteresis < at) at = this.lastOverflow + hysteresis;
+    if (this.underAttack && this.lastAttackSign + hysteresis < at) at = this.lastAttackSign + hysteresis;
+    this.tickAt = at;
   }
 }
 

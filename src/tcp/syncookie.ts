@@ -132,9 +132,18 @@ const MAC_INPUT_BYTES = 20;
 // as int32 (`x | 0`): V8 keeps those unboxed, where a uint32 above 2^31 may be boxed.
 const MAX_TIME = Number.MAX_SAFE_INTEGER;
 
-/** The highest MSS index (COOKIE_MSS_TABLE) and WS index (1 + COOKIE_WSCALE_TABLE's) a cookie holds. */
+/** The highest MSS index a cookie holds (COOKIE_MSS_TABLE's last). */
 const MSS_TOP = COOKIE_MSS_TABLE.length - 1;
-const WS_TOP = COOKIE_WSCALE_TABLE.length;
+
+/**
+ * The WS index of each shift 0..14 (a shift above 14 is read as 14, RFC 7323 §2.3): 1 + the index of
+ * the largest COOKIE_WSCALE_TABLE entry <= the shift. One typed-array read per cookie, not a search.
+ */
+const WS_INDEX = new Uint8Array(15);
+for (let shift = 0, i = 0; shift < WS_INDEX.length; shift++) {
+  while (i + 1 < COOKIE_WSCALE_TABLE.length && COOKIE_WSCALE_TABLE[i + 1]! <= shift) i++;
+  WS_INDEX[shift] = i + 1;
+}
 
 /**
  * The cookie engine of one stack: two rotating secrets. `make` answers a SYN, `check` validates a
@@ -180,9 +189,22 @@ export class SynCookies {
   ): number {
     if (!((localIp >>> 0 === localIp || (localIp | 0) === localIp) && (remoteIp >>> 0 === remoteIp || (remoteIp | 0) === remoteIp)
       && (irs >>> 0 === irs || (irs | 0) === irs) && (localPort & 0xffff) === localPort && (remotePort & 0xffff) === remotePort
-      && typeof now === 'number' && now >= 0 && now <= MAX_TIME && now % 1 === 0
-      && (mss & 0xffff) === mss
-      && typeof windowScale === 'number' && windowScale >= -1 && windowScale % 1 === 0)) {
+      && (mss & 0xffff) === mss && typeof windowScale === 'number' && windowScale >= -1 && windowScale % 1 === 0)) {
+      throw new RangeError('SynCookies.make: argument out of range');
+    }
+    return this.makeForSegment(localIp, localPort, remoteIp, remotePort, irs, mss, windowScale, sackPermitted, now);
+  }
+
+  /**
+   * `make` for the values of a parsed SYN, which the parser already guarantees (addresses and
+   * sequence numbers read as uint32, ports as uint16, the MSS as uint16 or 536, the shift as a
+   * byte or -1): only `now`, which comes from the platform, is checked here (RangeError).
+   */
+  makeForSegment(
+    localIp: number, localPort: number, remoteIp: number, remotePort: number, irs: number,
+    mss: number, windowScale: number, sackPermitted: boolean, now: number,
+  ): number {
+    if (!(typeof now === 'number' && now >= 0 && now <= MAX_TIME && now % 1 === 0)) {
       throw new RangeError('SynCookies.make: argument out of range');
     }
     // floor(now / periodMs) without a call: for a finite q >= 0, q - q % 1 is exactly floor(q).
@@ -199,11 +221,7 @@ export class SynCookies {
     // The low byte: each option rounded down to its table (the largest entry <= the peer's value).
     let mssIndex = MSS_TOP;
     while (mssIndex > 0 && COOKIE_MSS_TABLE[mssIndex]! > mss) mssIndex--;
-    let wsIndex = 0;
-    if (windowScale >= 0) {
-      wsIndex = WS_TOP;
-      while (wsIndex > 1 && COOKIE_WSCALE_TABLE[wsIndex - 1]! > windowScale) wsIndex--;
-    }
+    const wsIndex = windowScale < 0 ? 0 : WS_INDEX[windowScale > 14 ? 14 : windowScale]!;
     const low = (mssIndex << MSS_SHIFT) | (wsIndex << WS_SHIFT) | (sackPermitted ? SACK_BIT : 0) | slot;
     return (this.tag(secret, period, localIp, localPort, remoteIp, remotePort, irs, low) | low) >>> 0;
   }

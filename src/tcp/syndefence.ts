@@ -13,6 +13,7 @@ export type SynDefenceMode = 'cache' | 'overflow' | 'cookies';
 /** What to do with a completed handshake when the listener's accept queue is full. */
 export type AcceptOverflow = 'drop' | 'reset';
 
+/** Read when the stack is made (`new Tcp`): the tables are sized, and the SYN path set up, from it. */
 export interface SynDefenceConfig {
   mode: SynDefenceMode;
   /** Entries in the SYN cache (all listeners together). */

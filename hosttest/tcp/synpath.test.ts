@@ -116,3 +116,46 @@ describe('the attack state on the SYN path alone', () => {
     expect(cache.distinctSources()).toBeLessThanOrEqual(2);
   });
 });
+
+describe('the ring of recent cookie handshakes', () => {
+  it('resends each remembered SYN-ACK with the options of its SYN, the newest `cookieRing` only', () => {
+    const p = new TcpPeer({ synDefence: { mode: 'cookies', cookieRing: 2, cookieRetries: 1 } });
+    p.tcp.listen(80, { backlog: 4 }) as Listener;
+    const first: Array<{ seq: number; ack: number; ws: number; sackOk: boolean; ts: [number, number] | null }> = [];
+    const opts = [{ ws: 3, sackOk: false }, { ws: 7, sackOk: true, ts: [55, 0] as [number, number] }, { ws: -1, sackOk: true }];
+    opts.forEach((o, k) => {
+      p.send({ flags: 'S', seq: 1000 * k, srcPort: 41000 + k, mss: 1460, ...(o.ws >= 0 ? { ws: o.ws } : {}), sackOk: o.sackOk, ...(o.ts ? { ts: o.ts } : {}) });
+      first.push(p.expect({ flags: 'SA', dstPort: 41000 + k, ack: 1000 * k + 1 }));
+    });
+    p.advance(1000);
+    // The first handshake was overwritten by the third (a ring of two).
+    const again = p.take().sort((a, b) => a.dstPort - b.dstPort);
+    expect(again.map((s) => s.dstPort)).toEqual([41001, 41002]);
+    again.forEach((s, i) => {
+      const was = first[i + 1]!;
+      expect([s.flags, s.seq, s.ack, s.ws, s.sackOk]).toEqual(['SA', was.seq, was.ack, was.ws, was.sackOk]);
+      expect(s.ts === null).toBe(was.ts === null);
+    });
+    p.advance(10_000);
+    p.expectNone(); // cookieRetries: 1
+    expect(p.tcp.synCache.nextDeadline()).toBe(Infinity);
+  });
+
+  it('forgets a handshake that completes, and those of a listener that closes', () => {
+    const p = new TcpPeer({ synDefence: { mode: 'cookies', cookieRing: 4 } });
+    const l = p.tcp.listen(80, { backlog: 4 }) as Listener;
+    p.send({ flags: 'S', seq: 1000, srcPort: 41000 });
+    const sa = p.expect({ flags: 'SA' });
+    p.send({ flags: 'A', seq: 1001, ack: sa.seq + 1, srcPort: 41000 });
+    expect(l.accept()).not.toBeNull();
+    p.send({ flags: 'S', seq: 2000, srcPort: 41001 });
+    p.expect({ flags: 'SA', dstPort: 41001 });
+    p.advance(1000);
+    p.expect({ flags: 'SA', dstPort: 41001, ack: 2001 }); // only the unfinished one
+    p.tcp.closeListener(l);
+    p.take();
+    p.advance(10_000);
+    p.expectNone();
+    expect(p.tcp.synCache.nextDeadline()).toBe(Infinity);
+  });
+});

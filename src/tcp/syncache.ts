@@ -56,6 +56,19 @@ const FLAG_TS = 0x40;
 /** The SYN-ACK went out more than once (a duplicate SYN asked for it): no RTT sample (Karn). */
 const FLAG_RESENT = 0x80;
 const NONE = -1;
+// A slot of the cookie ring: six words and a seventh packing the option flags (FLAG_*, with
+// RING_USED), the retransmission count and the listener, in one Uint32Array: the SYN path stores
+// a slot with one property read (XS walks an object's fields to find each array).
+const RING_REMOTE_IP = 0;
+const RING_PORTS = 1;
+const RING_ISS = 2;
+const RING_IRS = 3;
+const RING_TS = 4;
+const RING_DEADLINE = 5;
+const RING_META = 6;
+const RING_WORDS = 7;
+/** In RING_META's low byte (the flags): the slot holds a handshake. Retransmissions in bits 8..15, the listener in 16..23. */
+const RING_USED = 0x80;
 /** Bits in the linear-counting bitmap that estimates distinct sources. */
 const SOURCE_BITS = 1024;
 const QUOTA_COUNTERS = 64;
@@ -110,15 +123,9 @@ export class SynCache implements HalfOpenPolicy {
   // The ring of recent cookie handshakes whose SYN-ACK may need resending.
   private ringNext = 0;
   private ringActive = 0;
-  private readonly ringRemoteIp: Uint32Array;
-  private readonly ringPorts: Uint32Array;
-  private readonly ringIss: Uint32Array;
-  private readonly ringIrs: Uint32Array;
-  private readonly ringTs: Uint32Array;
-  private readonly ringDeadline: Uint32Array;
-  private readonly ringFlags: Uint8Array;
-  private readonly ringRtx: Uint8Array;
-  private readonly ringListener: Uint8Array;
+  private readonly ringSlots: number;
+  /** RING_WORDS words a slot (RING_REMOTE_IP ... RING_META). */
+  private readonly ring: Uint32Array;
 
   private lastOverflow = -Infinity;
   private lastAttackSign = -Infinity;
@@ -173,15 +180,8 @@ export class SynCache implements HalfOpenPolicy {
     this.sourceBitsPrevious = new Uint32Array(SOURCE_BITS / 32);
     this.cookies = new SynCookies(entropy, config.cookiePeriodMs, mac);
     const r = Math.max(0, config.cookieRing);
-    this.ringRemoteIp = new Uint32Array(r);
-    this.ringPorts = new Uint32Array(r);
-    this.ringIss = new Uint32Array(r);
-    this.ringIrs = new Uint32Array(r);
-    this.ringTs = new Uint32Array(r);
-    this.ringDeadline = new Uint32Array(r);
-    this.ringFlags = new Uint8Array(r);
-    this.ringRtx = new Uint8Array(r);
-    this.ringListener = new Uint8Array(r);
+    this.ringSlots = r;
+    this.ring = new Uint32Array(r * RING_WORDS);
   }
 
   /** Bytes one entry takes in the typed arrays, and the whole table (entries, buckets, sketch, ring). */
@@ -192,8 +192,7 @@ export class SynCache implements HalfOpenPolicy {
   get totalBytes(): number {
     const entries = this.remoteIp.length * this.perEntryBytes;
     const buckets = this.heads.byteLength + this.bucketCount.byteLength;
-    const ring = this.ringRemoteIp.length * (4 * 6 + 3);
-    return entries + buckets + this.quota.byteLength + this.sourceBits.byteLength * 2 + ring;
+    return entries + buckets + this.quota.byteLength + this.sourceBits.byteLength * 2 + this.ring.byteLength;
   }
 
   get capacity(): number {
@@ -290,7 +289,10 @@ export class SynCache implements HalfOpenPolicy {
     }
     // Into the cache (evicting the oldest of the bucket, or of some bucket, when full).
     if (bucketFull) this.evictOldest(b);
-    if (this.freeHead === NONE) this.evictSomewhere(b);
+    if (this.freeHead === NONE) {
+      if (this.bucketCount[b]! > 0) this.evictOldest(b); // evictSomewhere's first choice, without its call
+      else this.evictSomewhere(b);
+    }
     const n = this.freeHead;
     this.freeHead = this.next[n]!;
     this.remoteIp[n] = src;
@@ -423,7 +425,11 @@ export class SynCache implements HalfOpenPolicy {
         e = nextE;
       }
     }
-    for (let r = 0; r < this.ringListener.length; r++) if (this.ringListener[r] === index && this.ringFlags[r]! & 0x80) this.ringOff(r);
+    const ring = this.ring;
+    for (let r = 0; r < this.ringSlots; r++) {
+      const meta = ring[r * RING_WORDS + RING_META]!;
+      if (meta & RING_USED && ((meta >>> 16) & 0xff) === index) this.ringOff(r);
+    }
   }
 
   private acceptRoom(l: Listener, seg: TcpSegment, ip: Ipv4Packet, now: number): boolean {
@@ -447,33 +453,34 @@ export class SynCache implements HalfOpenPolicy {
     l.stats.cookiesSent++;
     c.synAcksSent++;
     this.owner.sendSynAck(ip.dst, seg.dstPort, ip.src, seg.srcPort, iss, seg.seq, ws, sack, tsOk, o.tsVal, now);
-    const size = this.ringRemoteIp.length;
-    if (size === 0) return;
+    const slots = this.ringSlots;
+    if (slots === 0) return;
     // Remember it, overwriting the oldest, so a lost SYN-ACK or final ACK is not a stall.
-    const r = this.ringNext;
-    this.ringNext = r + 1 < size ? r + 1 : 0;
-    if (!(this.ringFlags[r]! & 0x80)) this.ringActive++;
-    this.ringRemoteIp[r] = ip.src;
-    this.ringPorts[r] = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
-    this.ringIss[r] = iss;
-    this.ringIrs[r] = seg.seq;
-    this.ringTs[r] = tsOk ? o.tsVal : 0;
-    this.ringFlags[r] = (ws >= 0 ? FLAG_WS_OFFERED | (ws > 14 ? 14 : ws) : 0) | (sack ? FLAG_SACK : 0) | (tsOk ? FLAG_TS : 0) | 0x80;
-    this.ringRtx[r] = 0;
-    this.ringListener[r] = l.index;
-    const at = now + config.initialRtoMs;
-    this.ringDeadline[r] = at >>> 0;
-    if (at < this.earliest) this.earliest = at;
+    const r = this.ringNext, ring = this.ring, at = r * RING_WORDS;
+    this.ringNext = r + 1 < slots ? r + 1 : 0;
+    if (!(ring[at + RING_META]! & RING_USED)) this.ringActive++;
+    ring[at + RING_REMOTE_IP] = ip.src;
+    ring[at + RING_PORTS] = ((seg.dstPort << 16) | seg.srcPort) >>> 0;
+    ring[at + RING_ISS] = iss;
+    ring[at + RING_IRS] = seg.seq;
+    ring[at + RING_TS] = tsOk ? o.tsVal : 0;
+    const deadline = now + config.initialRtoMs;
+    ring[at + RING_DEADLINE] = deadline >>> 0;
+    // No retransmission yet; the listener's index kept to a byte, as the entries keep it.
+    ring[at + RING_META] = (ws >= 0 ? FLAG_WS_OFFERED | (ws > 14 ? 14 : ws) : 0) | (sack ? FLAG_SACK : 0) | (tsOk ? FLAG_TS : 0)
+      | RING_USED | ((l.index & 0xff) << 16);
+    if (deadline < this.earliest) this.earliest = deadline;
   }
 
   private forgetCookie(remoteIp: number, ports: number): void {
-    for (let r = 0; r < this.ringRemoteIp.length; r++) {
-      if (this.ringFlags[r]! & 0x80 && this.ringRemoteIp[r] === remoteIp && this.ringPorts[r] === ports) this.ringOff(r);
+    const ring = this.ring;
+    for (let r = 0, at = 0; r < this.ringSlots; r++, at += RING_WORDS) {
+      if (ring[at + RING_META]! & RING_USED && ring[at + RING_REMOTE_IP] === remoteIp && ring[at + RING_PORTS] === ports) this.ringOff(r);
     }
   }
 
   private ringOff(r: number): void {
-    this.ringFlags[r] = 0;
+    this.ring[r * RING_WORDS + RING_META] = 0;
     this.ringActive--;
   }
 
@@ -504,23 +511,27 @@ export class SynCache implements HalfOpenPolicy {
         e = nextE;
       }
     }
-    for (let r = 0; r < this.ringRemoteIp.length; r++) {
-      if (!(this.ringFlags[r]! & 0x80)) continue;
-      if (((this.ringDeadline[r]! - now) | 0) <= 0) {
-        if (this.ringRtx[r]! >= this.config.cookieRetries) {
+    const ring = this.ring;
+    for (let r = 0, at = 0; r < this.ringSlots; r++, at += RING_WORDS) {
+      const meta = ring[at + RING_META]!;
+      if (!(meta & RING_USED)) continue;
+      if (((ring[at + RING_DEADLINE]! - now) | 0) <= 0) {
+        if (((meta >>> 8) & 0xff) >= this.config.cookieRetries) {
           this.ringOff(r);
           continue;
         }
-        this.ringRtx[r]!++;
-        const fl = this.ringFlags[r]!, p = this.ringPorts[r]!;
+        // One more retransmission (a byte: it wraps at 256 as a Uint8Array count would).
+        const rtx = (((meta >>> 8) & 0xff) + 1) & 0xff;
+        ring[at + RING_META] = (meta & ~0xff00) | (rtx << 8);
+        const p = ring[at + RING_PORTS]!;
         this.counters.synAcksRetransmitted++;
         this.counters.synAcksSent++;
-        this.owner.sendSynAck(local, p >>> 16, this.ringRemoteIp[r]!, p & 0xffff, this.ringIss[r]!, this.ringIrs[r]!,
-          fl & FLAG_WS_OFFERED ? fl & FLAG_WS_MASK : -1, (fl & FLAG_SACK) !== 0, (fl & FLAG_TS) !== 0,
-          this.ringTs[r]!, now);
-        this.ringDeadline[r] = (now + this.owner.config.initialRtoMs * 2 ** this.ringRtx[r]!) >>> 0;
+        this.owner.sendSynAck(local, p >>> 16, ring[at + RING_REMOTE_IP]!, p & 0xffff, ring[at + RING_ISS]!, ring[at + RING_IRS]!,
+          meta & FLAG_WS_OFFERED ? meta & FLAG_WS_MASK : -1, (meta & FLAG_SACK) !== 0, (meta & FLAG_TS) !== 0,
+          ring[at + RING_TS]!, now);
+        ring[at + RING_DEADLINE] = (now + this.owner.config.initialRtoMs * 2 ** rtx) >>> 0;
       }
-      earliest = Math.min(earliest, now + ((this.ringDeadline[r]! - now) | 0));
+      earliest = Math.min(earliest, now + ((ring[at + RING_DEADLINE]! - now) | 0));
     }
     this.earliest = earliest;
   }
@@ -583,24 +594,26 @@ export class SynCache implements HalfOpenPolicy {
 
   /** Take entry e (whose predecessor in bucket b is prev) out and onto the free list. */
   private unlinkAfter(b: number, prev: number, e: number): void {
-    if (prev === NONE) this.heads[b] = this.next[e]!;
-    else this.next[prev] = this.next[e]!;
+    const next = this.next;
+    if (prev === NONE) this.heads[b] = next[e]!;
+    else next[prev] = next[e]!;
     this.bucketCount[b]!--;
     this.count--;
     const l = this.listeners[this.listenerOf[e]!];
     if (l !== undefined && l.halfOpen > 0) l.halfOpen--;
     this.quotaRelease(this.remoteIp[e]!);
-    this.next[e] = this.freeHead;
+    next[e] = this.freeHead;
     this.freeHead = e;
   }
 
   /** Evict the oldest entry (the chain's tail) of bucket b. */
   private evictOldest(b: number): void {
+    const next = this.next;
     let prev = NONE, e = this.heads[b]!;
     if (e === NONE) return;
-    while (this.next[e] !== NONE) {
+    for (let after = next[e]!; after !== NONE; after = next[e]!) {
       prev = e;
-      e = this.next[e]!;
+      e = after;
     }
     this.counters.evictions++;
     this.unlinkAfter(b, prev, e);

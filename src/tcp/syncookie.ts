@@ -160,6 +160,15 @@ export class SynCookies {
   private period1 = Number.NEGATIVE_INFINITY;
   private readonly input = new Uint8Array(MAC_INPUT_BYTES);
   private readonly inputWords = new DataView(this.input.buffer);
+  /**
+   * The period `makeForSegment` last made a cookie in, and its times [periodStart, periodEnd): a
+   * cookie made inside them needs no division (nor a rotation: its slot was rotated on entry).
+   * For an integer time below 2^53 and an integer period, floor(now / periodMs) is exact, so
+   * periodStart <= now < periodEnd holds exactly when it gives `period`.
+   */
+  private period = 0;
+  private periodStart = Number.POSITIVE_INFINITY;
+  private periodEnd = Number.NEGATIVE_INFINITY;
 
   /**
    * `periodMs`: how often the secrets rotate (a positive integer; a cookie lives one to two
@@ -207,23 +216,32 @@ export class SynCookies {
     if (!(typeof now === 'number' && now >= 0 && now <= MAX_TIME && now % 1 === 0)) {
       throw new RangeError('SynCookies.make: argument out of range');
     }
-    // floor(now / periodMs) without a call: for a finite q >= 0, q - q % 1 is exactly floor(q).
-    const q = now / this.periodMs;
-    const period = q - (q % 1);
-    const slot = period & 1;
+    if (!(now >= this.periodStart && now < this.periodEnd)) this.enterPeriod(now);
+    const period = this.period, slot = period & 1;
     const secret = slot === 0 ? this.secret0 : this.secret1;
-    // Rotate: the first cookie of a period replaces the secret of two periods ago (or none).
-    if ((slot === 0 ? this.period0 : this.period1) !== period) {
-      this.entropy.fill(secret);
-      if (slot === 0) this.period0 = period;
-      else this.period1 = period;
-    }
     // The low byte: each option rounded down to its table (the largest entry <= the peer's value).
     let mssIndex = MSS_TOP;
     while (mssIndex > 0 && COOKIE_MSS_TABLE[mssIndex]! > mss) mssIndex--;
     const wsIndex = windowScale < 0 ? 0 : WS_INDEX[windowScale > 14 ? 14 : windowScale]!;
     const low = (mssIndex << MSS_SHIFT) | (wsIndex << WS_SHIFT) | (sackPermitted ? SACK_BIT : 0) | slot;
     return (this.tag(secret, period, localIp, localPort, remoteIp, remotePort, irs, low) | low) >>> 0;
+  }
+
+  /**
+   * Make the period of `now` the current one for `makeForSegment`. Rotate: the first cookie of a
+   * period replaces the secret of two periods ago (or none) in its slot.
+   */
+  private enterPeriod(now: number): void {
+    const periodMs = this.periodMs, period = Math.floor(now / periodMs);
+    this.period = period;
+    this.periodStart = period * periodMs;
+    this.periodEnd = this.periodStart + periodMs;
+    const slot = period & 1;
+    if ((slot === 0 ? this.period0 : this.period1) !== period) {
+      this.entropy.fill(slot === 0 ? this.secret0 : this.secret1);
+      if (slot === 0) this.period0 = period;
+      else this.period1 = period;
+    }
   }
 
   /**
@@ -244,8 +262,7 @@ export class SynCookies {
       return false;
     }
     const c = cookie | 0;
-    const q = now / this.periodMs;
-    const current = q - (q % 1);
+    const current = now >= this.periodStart && now < this.periodEnd ? this.period : Math.floor(now / this.periodMs);
     const slot = c & SLOT_BIT;
     const made = slot === 0 ? this.period0 : this.period1;
     // Only a secret of this period or the last one counts (a never-drawn slot is -Infinity).

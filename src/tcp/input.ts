@@ -212,9 +212,10 @@ function completeHandshake(ctx: TcpContext, c: Connection, seg: TcpSegment, wind
 
 /** Arm the delayed ACK (RFC 1122 §4.2.3.2), or ACK at once when it is off. */
 function delayAck(ctx: TcpContext, c: Connection, now: number): void {
-  if (ctx.config.delayedAckMs <= 0) c.flags |= ACK_NOW;
+  const delay = ctx.config.delayedAckMs;
+  if (delay <= 0) c.flags |= ACK_NOW;
   else if (c.ackAt === Infinity) {
-    c.ackAt = now + ctx.config.delayedAckMs;
+    c.ackAt = now + delay;
     ctx.armed(c.ackAt);
   }
 }

@@ -393,12 +393,12 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
  * ACKs, the send window. Returns false when the segment must be dropped now.
  */
 function takeAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): boolean {
-  const config = ctx.config;
+  const config = ctx.config, v = c.v;
   const ack = seg.ack;
   if ((c.flags & SACK_OK) !== 0 && seg.options.sackCount > 0) takeSackBlocks(c, seg);
-  const window = seg.window << c.v[SND_SCALE];
+  const window = seg.window << v[SND_SCALE];
   // The peer is alive and answering (also when it only answers window probes, RFC 6429).
-  c.v[LAST_ACK_AT] = now;
+  v[LAST_ACK_AT] = now;
   if (seqGt(ack, c.sndUna)) {
     let acked = seqDiff(ack, c.sndUna);
     // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else Karn's timed segment.
@@ -406,35 +406,36 @@ function takeAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
     // lost or held behind a hole, so it measures the recovery, and under heavy loss such samples
     // would push the RTO to its cap and keep it there (Karn's rule, RFC 6298 §3, in its spirit).
     if ((c.flags & TS_OK) !== 0 && seg.options.hasTimestamps && seg.options.tsEcr !== 0) {
-      if (c.v[LAST_RTX_AT] < 0 || seqGeq(seg.options.tsEcr, c.v[LAST_RTX_AT] >>> 0)) sampleRtt(ctx, c, ((now >>> 0) - seg.options.tsEcr) >>> 0);
-      c.v[RTT_START] = -1;
-    } else if (c.v[RTT_START] >= 0 && seqGeq(ack, c.v[RTT_SEQ])) {
-      if (c.v[RTX_COUNT] === 0) sampleRtt(ctx, c, now - c.v[RTT_START]);
-      c.v[RTT_START] = -1;
+      if (v[LAST_RTX_AT] < 0 || seqGeq(seg.options.tsEcr, v[LAST_RTX_AT] >>> 0)) sampleRtt(ctx, c, ((now >>> 0) - seg.options.tsEcr) >>> 0);
+      v[RTT_START] = -1;
+    } else if (v[RTT_START] >= 0 && seqGeq(ack, v[RTT_SEQ])) {
+      if (v[RTX_COUNT] === 0) sampleRtt(ctx, c, now - v[RTT_START]);
+      v[RTT_START] = -1;
     }
     // The ACK covers our FIN when it passes the end of our data, the FIN's sequence number being
     // the only one after it; also when a timeout cleared FIN_SENT to send the FIN again and this
     // ACK of the first one overtook the resend.
-    const dataEnd = seqAdd(c.sndUna, c.sendBuffer.length);
+    const queued = c.sendBuffer.length;
+    const dataEnd = seqAdd(c.sndUna, queued);
     const finAcked = (c.flags & FIN_QUEUED) !== 0 && seqGt(ack, dataEnd);
     if (finAcked) {
       c.flags |= FIN_SENT;
-      c.v[FIN_SEQ] = dataEnd;
+      v[FIN_SEQ] = dataEnd;
       acked--;
     }
-    const dataAcked = Math.min(acked, c.sendBuffer.length);
+    const dataAcked = acked < queued ? acked : queued;
     c.sendBuffer.consume(dataAcked);
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
-    trimScoreboard(c);
-    c.v[RTX_COUNT] = 0;
-    c.v[RTX_FIRST_AT] = -1;
+    if (v[SACKED_COUNT] > 0) trimScoreboard(c);
+    v[RTX_COUNT] = 0;
+    v[RTX_FIRST_AT] = -1;
     if (ccNewAck(c, dataAcked, now)) {
       // RFC 6582 §3.2 step 3: a partial ACK in recovery; resend the next hole at once.
-      c.v[FAST_RETRANSMITS]++;
-      c.v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
+      v[FAST_RETRANSMITS]++;
+      v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
     }
-    c.rtxAt = c.sndUna === c.sndMax ? Infinity : now + c.v[RTO];
+    c.rtxAt = c.sndUna === c.sndMax ? Infinity : now + v[RTO];
     if (c.rtxAt !== Infinity) ctx.armed(c.rtxAt);
     if (dataAcked > 0) ctx.notifyWritable(c);
     if (finAcked) {
@@ -457,13 +458,13 @@ function takeAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
     // RFC 5681 §2 duplicate ACK: nothing new, same window, data outstanding; with SACK, RFC 6675 §2
     // counts an ACK carrying SACK information even if the window moved (receivers grow it while
     // they SACK). Answers to window probes, with a zero window, are not loss signals.
-    c.v[DUP_ACKS_IN]++;
+    v[DUP_ACKS_IN]++;
     ctx.counters.dupAcks++;
     if (ccDupAck(c, config.congestionControl, now)) {
-      c.v[FAST_RETRANSMITS]++;
+      v[FAST_RETRANSMITS]++;
       ctx.counters.fastRetransmits++;
-      c.v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
-    } else if ((c.flags & IN_RECOVERY) !== 0 && c.v[SACKED_COUNT] > 0) retransmitHole(ctx, c, now);
+      v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
+    } else if ((c.flags & IN_RECOVERY) !== 0 && v[SACKED_COUNT] > 0) retransmitHole(ctx, c, now);
   }
   updateWindow(c, seg.seq, ack, window);
   if ((c.state === CLOSING || c.state === LAST_ACK) && !(seg.flags & TCP_FIN) && seg.payloadLength === 0) {

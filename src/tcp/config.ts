@@ -12,6 +12,13 @@ export interface KeepaliveConfig {
 }
 
 export interface TcpConfig {
+  /**
+   * Header prediction (input.ts): the next data in order and pure ACKs on an ESTABLISHED
+   * connection take a short path that does what the full checks would. Off: every segment goes
+   * through all of RFC 9293 §3.10.7.4 (for comparison; the result is the same). First in the
+   * object because it is read for every segment.
+   */
+  headerPrediction: boolean;
   /** Connection blocks (each with its two rings), allocated at construction. */
   connections: number;
   sendBuffer: number;
@@ -97,6 +104,7 @@ export interface TcpConfig {
 }
 
 export const defaultTcpConfig: TcpConfig = Object.freeze({
+  headerPrediction: true,
   connections: 8,
   sendBuffer: 2048,
   receiveBuffer: 2048,
@@ -172,6 +180,9 @@ export interface TcpCounters {
   segmentsOut: number;
   bytesIn: number;
   bytesOut: number;
+  /** Segments taken by header prediction (input.ts): the next data in order, and pure ACKs. */
+  predictedData: number;
+  predictedAcks: number;
   activeOpens: number;
   passiveOpens: number;
   established: number;
@@ -203,7 +214,7 @@ export interface TcpCounters {
 
 export function newTcpCounters(): TcpCounters {
   return {
-    segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, activeOpens: 0, passiveOpens: 0,
+    segmentsIn: 0, segmentsOut: 0, bytesIn: 0, bytesOut: 0, predictedData: 0, predictedAcks: 0, activeOpens: 0, passiveOpens: 0,
     established: 0, resetsIn: 0, resetsOut: 0, challengeAcks: 0, challengeAcksLimited: 0,
     retransmits: 0, fastRetransmits: 0, dupAcks: 0, oldSegments: 0, outOfOrder: 0, delayedAcks: 0, persistProbes: 0,
     urgentIn: 0, synRetransmits: 0, timeouts: 0, keepaliveProbes: 0, keepaliveDrops: 0,

@@ -53,17 +53,18 @@ function lossThreshold(c: Connection, cc: CongestionControl): number {
  * Kept for both algorithms (it costs a few additions per ACK) and readable as a statistic.
  */
 function sampleBandwidth(c: Connection, bytes: number, now: number): void {
-  if (c.v[BW_SAMPLE_START] < 0) {
-    c.v[BW_SAMPLE_START] = now;
-    c.v[BW_SAMPLE_BYTES] = 0;
+  const v = c.v;
+  if (v[BW_SAMPLE_START] < 0) {
+    v[BW_SAMPLE_START] = now;
+    v[BW_SAMPLE_BYTES] = 0;
   }
-  c.v[BW_SAMPLE_BYTES] += bytes;
-  const interval = now - c.v[BW_SAMPLE_START];
-  if (interval >= Math.max(c.v[SRTT], 10)) {
-    const sample = c.v[BW_SAMPLE_BYTES] / interval; // bytes per ms
-    c.v[BW_ESTIMATE] = c.v[BW_ESTIMATE] === 0 ? sample : 0.875 * c.v[BW_ESTIMATE] + 0.125 * sample;
-    c.v[BW_SAMPLE_START] = now;
-    c.v[BW_SAMPLE_BYTES] = 0;
+  v[BW_SAMPLE_BYTES] += bytes;
+  const interval = now - v[BW_SAMPLE_START], srtt = v[SRTT];
+  if (interval >= (srtt > 10 ? srtt : 10)) {
+    const sample = v[BW_SAMPLE_BYTES] / interval; // bytes per ms
+    v[BW_ESTIMATE] = v[BW_ESTIMATE] === 0 ? sample : 0.875 * v[BW_ESTIMATE] + 0.125 * sample;
+    v[BW_SAMPLE_START] = now;
+    v[BW_SAMPLE_BYTES] = 0;
   }
 }
 
@@ -72,15 +73,15 @@ function sampleBandwidth(c: Connection, bytes: number, now: number): void {
  * Returns true when a NewReno partial ACK asks for the next hole to be retransmitted now.
  */
 export function ccNewAck(c: Connection, acked: number, now: number): boolean {
-  const mss = c.sndMss;
-  c.v[DUP_ACKS] = 0;
+  const mss = c.sndMss, v = c.v;
+  v[DUP_ACKS] = 0;
   sampleBandwidth(c, acked, now);
   if ((c.flags & IN_RECOVERY) !== 0) {
-    if (seqGeq(c.sndUna, c.v[RECOVER])) {
+    if (seqGeq(c.sndUna, v[RECOVER])) {
       // RFC 6582 §3.2 step 3, full acknowledgment: deflate to ssthresh (option 1, bounded by flight).
-      c.cwnd = Math.min(c.v[SSTHRESH], Math.max(flightSize(c), mss) + mss);
+      c.cwnd = Math.min(v[SSTHRESH], Math.max(flightSize(c), mss) + mss);
       c.flags &= ~IN_RECOVERY;
-      c.v[CA_BYTES] = 0;
+      v[CA_BYTES] = 0;
       return false;
     }
     // Step 3, partial acknowledgment: deflate by what was acked, add back one SMSS if that was at
@@ -88,14 +89,14 @@ export function ccNewAck(c: Connection, acked: number, now: number): boolean {
     c.cwnd = Math.max(c.cwnd - acked + (acked >= mss ? mss : 0), mss);
     return true;
   }
-  if (c.cwnd < c.v[SSTHRESH]) {
+  if (c.cwnd < v[SSTHRESH]) {
     // Slow start with appropriate byte counting (RFC 3465 §2.2, L = 2·SMSS).
-    c.cwnd += Math.min(acked, 2 * mss);
+    c.cwnd += acked < 2 * mss ? acked : 2 * mss;
   } else {
     // Congestion avoidance: one SMSS per window of data acknowledged (RFC 5681 eq. (3) by bytes).
-    c.v[CA_BYTES] += acked;
-    if (c.v[CA_BYTES] >= c.cwnd) {
-      c.v[CA_BYTES] -= c.cwnd;
+    v[CA_BYTES] += acked;
+    if (v[CA_BYTES] >= c.cwnd) {
+      v[CA_BYTES] -= c.cwnd;
       c.cwnd += mss;
     }
   }

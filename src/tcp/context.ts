@@ -32,7 +32,10 @@ export interface TcpContext {
   notifyWritable(c: Connection): void;
   notifyPeerClosed(c: Connection): void;
   notifyUrgent(c: Connection): void;
-  /** Move the connection's keepalive timer after traffic from the peer. */
+  /**
+   * Move the connection's keepalive timer after traffic from the peer. input.ts calls it only for
+   * connections with keepalive on (KEEPALIVE): it does nothing for the others.
+   */
   touchKeepalive(c: Connection, now: number): void;
   /** A timer field of `c` changed to `at`: make sure the layer's deadline covers it. */
   armed(at: number): void;

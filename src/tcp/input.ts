@@ -10,7 +10,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TCP_URG, type TcpSegment } from '..
 import { ccDupAck, ccInit, ccNewAck } from './congestion';
 import {
   type Connection, SCOREBOARD_RANGES, ACK_NOW, BYTES_RECEIVED, DUP_ACKS_IN, FAST_RETRANSMITS,
-  FIN_QUEUED, FIN_RECEIVED, FIN_SENT, FIN_SEQ, INDEXED, IN_RECOVERY, IRS, ISS, LAST_ACK_AT, LAST_ACK_SENT, LAST_RTX_AT,
+  FIN_QUEUED, FIN_RECEIVED, FIN_SENT, FIN_SEQ, INDEXED, IN_RECOVERY, IRS, ISS, KEEPALIVE, LAST_ACK_AT, LAST_ACK_SENT, LAST_RTX_AT,
   MAX_SND_WND, OUT_OF_ORDER_IN, PASSIVE, setFlag, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS, RCV_SCALE,
   RCV_UP, READ_CLOSED, REXMIT_HIGH, RTO, RTT_MIN, RTT_SEQ, RTT_START, RTX_COUNT, RTX_FIRST_AT,
   SACKED_COUNT, SACK_OK, SEGMENTS_IN, SND_SCALE, SND_WL1, SND_WL2, SYN_TEXT, TS_OK, TS_RECENT,
@@ -46,10 +46,80 @@ export function takeSynOptions(ctx: TcpContext, c: Connection, seg: TcpSegment):
 
 export function segmentArrives(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): void {
   c.v[SEGMENTS_IN]++;
+  if (c.state === ESTABLISHED && ctx.config.headerPrediction && predicted(ctx, c, seg, now)) {
+    outputAfterPredicted(ctx, c, now);
+    return;
+  }
   if (c.state === SYN_SENT) synSent(ctx, c, seg, now);
   else synchronizedOrReceived(ctx, c, seg, now);
   // The block may have left the table (closed, reset, or moved to TIME-WAIT) while processing.
   if ((c.flags & INDEXED) !== 0) output(ctx, c, now);
+}
+
+/**
+ * Header prediction (Van Jacobson's; BSD's tcp_input has it too). On an ESTABLISHED connection
+ * nearly every segment is one of two kinds, and for those the checks of RFC 9293 §3.10.7.4 all
+ * come out the same way:
+ *   - a pure ACK (no data, flags ACK and perhaps PSH) at RCV.NXT whose ACK lies in
+ *     [SND.UNA, SND.MAX]: acceptable (first check), no RST, no SYN (second to fourth), and
+ *     within RFC 5961 §5.2's bounds; what remains is the fifth check's work (takeAck, the
+ *     general path's own code) and TS.Recent;
+ *   - the next data in order (at RCV.NXT, fitting the free ring, no reassembly pending, no FIN
+ *     held) that acknowledges nothing new and carries no SACK blocks, on a connection the
+ *     application still reads: the fifth check only notes that the peer answered and updates the
+ *     window, and the text is appended to the receive ring, as below.
+ * Both must pass PAWS (RFC 7323 §5.3 R1) and carry no SYN, FIN, RST or URG. Everything done
+ * here is what synchronizedOrReceived would do, in the same order (every variable, counter, timer
+ * and callback; hosttest/tcp/fastpath.test.ts runs the same traffic with `headerPrediction` off
+ * and on and compares every frame and event). Returns false, having changed nothing, for any
+ * other segment, which then takes the general path.
+ */
+function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): boolean {
+  if ((seg.flags & (TCP_SYN | TCP_FIN | TCP_RST | TCP_URG | TCP_ACK)) !== TCP_ACK) return false;
+  const seq = seg.seq;
+  if (seq !== c.rcvNxt) return false;
+  const flags = c.flags, v = c.v, o = seg.options;
+  const ts = (flags & TS_OK) !== 0 && o.hasTimestamps;
+  if (ts && seqLt(o.tsVal, v[TS_RECENT])) return false;
+  const ack = seg.ack, length = seg.payloadLength;
+  if (length === 0) {
+    if (seqLt(ack, c.sndUna) || seqGt(ack, c.sndMax)) return false;
+    ctx.counters.predictedAcks++;
+    if ((flags & KEEPALIVE) !== 0) ctx.touchKeepalive(c, now);
+    if (takeAck(ctx, c, seg, now)) rememberTimestamp(c, seg);
+    return true;
+  }
+  if (ack !== c.sndUna || ((flags & SACK_OK) !== 0 && o.sackCount > 0) || (flags & READ_CLOSED) !== 0) return false;
+  const ring = c.receiveBuffer, q = c.reassembly;
+  if (length > ring.free || q.count !== 0 || q.finSeq >= 0) return false;
+  ctx.counters.predictedData++;
+  if ((flags & KEEPALIVE) !== 0) ctx.touchKeepalive(c, now);
+  // Fifth check: nothing new acknowledged and, with data, not a duplicate ACK (RFC 5681 §2).
+  v[LAST_ACK_AT] = now;
+  updateWindow(c, seq, ack, seg.window << v[SND_SCALE]);
+  if (ts && seqGeq(o.tsVal, v[TS_RECENT]) && seqLeq(seq, v[LAST_ACK_SENT])) v[TS_RECENT] = o.tsVal;
+  // Seventh: the text, in order, all of it (it fits), with nothing held beyond it to join.
+  const took = ring.write(seg.bytes, seg.payloadOffset, length);
+  c.rcvNxt = seqAdd(seq, took);
+  v[BYTES_RECEIVED] += took;
+  ctx.counters.bytesIn += took;
+  c.unackedBytes += took;
+  ackInOrder(ctx, c, false, now);
+  if (took > 0) ctx.notifyReadable(c);
+  return true;
+}
+
+/**
+ * output() after a predicted segment. When nothing waits to be sent (no data queued, none to
+ * resend, no FIN to go) all output() would do is send the ACK we owe, if we owe one; the
+ * application may have written from its callbacks, and then output() runs as usual.
+ */
+function outputAfterPredicted(ctx: TcpContext, c: Connection, now: number): void {
+  const flags = c.flags;
+  if ((flags & INDEXED) === 0) return;
+  if (c.sendBuffer.length === 0 && c.sndNxt === c.sndMax && (flags & FIN_QUEUED) === 0) {
+    if ((flags & ACK_NOW) !== 0) sendAck(ctx, c, now);
+  } else output(ctx, c, now);
 }
 
 /** RFC 9293 §3.10.7.3. */
@@ -142,11 +212,21 @@ function completeHandshake(ctx: TcpContext, c: Connection, seg: TcpSegment, wind
 
 /** Arm the delayed ACK (RFC 1122 §4.2.3.2), or ACK at once when it is off. */
 function delayAck(ctx: TcpContext, c: Connection, now: number): void {
-  if (ctx.config.delayedAckMs <= 0) c.flags |= ACK_NOW;
+  const delay = ctx.config.delayedAckMs;
+  if (delay <= 0) c.flags |= ACK_NOW;
   else if (c.ackAt === Infinity) {
-    c.ackAt = now + ctx.config.delayedAckMs;
+    c.ackAt = now + delay;
     ctx.armed(c.ackAt);
   }
+}
+
+/**
+ * After in-order data (RFC 5681 §4.2): ACK at once when it filled a gap, else at least every
+ * second full segment, else delay the ACK.
+ */
+function ackInOrder(ctx: TcpContext, c: Connection, filledGap: boolean, now: number): void {
+  if (filledGap || c.unackedBytes >= 2 * (c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0))) c.flags |= ACK_NOW;
+  else delayAck(ctx, c, now);
 }
 
 /** RFC 9293 §3.10.7.4 for SYN-RECEIVED and the synchronized states (TIME-WAIT excepted). */
@@ -218,7 +298,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     ctx.counters.oldSegments++;
     c.flags |= ACK_NOW;
   }
-  ctx.touchKeepalive(c, now);
+  if ((c.flags & KEEPALIVE) !== 0) ctx.touchKeepalive(c, now);
 
   // Second: RST (RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK).
   if (f & TCP_RST) {
@@ -271,9 +351,7 @@ function synchronizedOrReceived(ctx: TcpContext, c: Connection, seg: TcpSegment,
     completeHandshake(ctx, c, seg, seg.window << c.v[SND_SCALE], now);
   }
   if (!processAck(ctx, c, seg, now)) return;
-  // RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent — only once its
-  // ACK passed the checks above, so a forged or corrupted segment cannot poison PAWS.
-  if ((c.flags & TS_OK) !== 0 && ts.hasTimestamps && seqGeq(ts.tsVal, c.v[TS_RECENT]) && seqLeq(seq, c.v[LAST_ACK_SENT])) c.v[TS_RECENT] = ts.tsVal;
+  rememberTimestamp(c, seg);
 
   // Sixth: URG (RFC 9293 §3.8.5): data stays inline; remember RCV.UP and tell the application.
   if (old) return;
@@ -307,10 +385,20 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
     ctx.challengeAck(c, now);
     return false;
   }
+  return takeAck(ctx, c, seg, now);
+}
+
+/**
+ * The fifth check's work once the ACK is acceptable: SACK blocks, data acknowledged, duplicate
+ * ACKs, the send window. Returns false when the segment must be dropped now.
+ */
+function takeAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): boolean {
+  const config = ctx.config, v = c.v;
+  const ack = seg.ack;
   if ((c.flags & SACK_OK) !== 0 && seg.options.sackCount > 0) takeSackBlocks(c, seg);
-  const window = seg.window << c.v[SND_SCALE];
+  const window = seg.window << v[SND_SCALE];
   // The peer is alive and answering (also when it only answers window probes, RFC 6429).
-  c.v[LAST_ACK_AT] = now;
+  v[LAST_ACK_AT] = now;
   if (seqGt(ack, c.sndUna)) {
     let acked = seqDiff(ack, c.sndUna);
     // RTT: from the echoed timestamp when there is one (RFC 7323 §4), else Karn's timed segment.
@@ -318,35 +406,36 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
     // lost or held behind a hole, so it measures the recovery, and under heavy loss such samples
     // would push the RTO to its cap and keep it there (Karn's rule, RFC 6298 §3, in its spirit).
     if ((c.flags & TS_OK) !== 0 && seg.options.hasTimestamps && seg.options.tsEcr !== 0) {
-      if (c.v[LAST_RTX_AT] < 0 || seqGeq(seg.options.tsEcr, c.v[LAST_RTX_AT] >>> 0)) sampleRtt(ctx, c, ((now >>> 0) - seg.options.tsEcr) >>> 0);
-      c.v[RTT_START] = -1;
-    } else if (c.v[RTT_START] >= 0 && seqGeq(ack, c.v[RTT_SEQ])) {
-      if (c.v[RTX_COUNT] === 0) sampleRtt(ctx, c, now - c.v[RTT_START]);
-      c.v[RTT_START] = -1;
+      if (v[LAST_RTX_AT] < 0 || seqGeq(seg.options.tsEcr, v[LAST_RTX_AT] >>> 0)) sampleRtt(ctx, c, ((now >>> 0) - seg.options.tsEcr) >>> 0);
+      v[RTT_START] = -1;
+    } else if (v[RTT_START] >= 0 && seqGeq(ack, v[RTT_SEQ])) {
+      if (v[RTX_COUNT] === 0) sampleRtt(ctx, c, now - v[RTT_START]);
+      v[RTT_START] = -1;
     }
     // The ACK covers our FIN when it passes the end of our data, the FIN's sequence number being
     // the only one after it; also when a timeout cleared FIN_SENT to send the FIN again and this
     // ACK of the first one overtook the resend.
-    const dataEnd = seqAdd(c.sndUna, c.sendBuffer.length);
+    const queued = c.sendBuffer.length;
+    const dataEnd = seqAdd(c.sndUna, queued);
     const finAcked = (c.flags & FIN_QUEUED) !== 0 && seqGt(ack, dataEnd);
     if (finAcked) {
       c.flags |= FIN_SENT;
-      c.v[FIN_SEQ] = dataEnd;
+      v[FIN_SEQ] = dataEnd;
       acked--;
     }
-    const dataAcked = Math.min(acked, c.sendBuffer.length);
+    const dataAcked = acked < queued ? acked : queued;
     c.sendBuffer.consume(dataAcked);
     c.sndUna = ack;
     if (seqLt(c.sndNxt, ack)) c.sndNxt = ack;
-    trimScoreboard(c);
-    c.v[RTX_COUNT] = 0;
-    c.v[RTX_FIRST_AT] = -1;
+    if (v[SACKED_COUNT] > 0) trimScoreboard(c);
+    v[RTX_COUNT] = 0;
+    v[RTX_FIRST_AT] = -1;
     if (ccNewAck(c, dataAcked, now)) {
       // RFC 6582 §3.2 step 3: a partial ACK in recovery; resend the next hole at once.
-      c.v[FAST_RETRANSMITS]++;
-      c.v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
+      v[FAST_RETRANSMITS]++;
+      v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
     }
-    c.rtxAt = c.sndUna === c.sndMax ? Infinity : now + c.v[RTO];
+    c.rtxAt = c.sndUna === c.sndMax ? Infinity : now + v[RTO];
     if (c.rtxAt !== Infinity) ctx.armed(c.rtxAt);
     if (dataAcked > 0) ctx.notifyWritable(c);
     if (finAcked) {
@@ -369,29 +458,43 @@ function processAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number
     // RFC 5681 §2 duplicate ACK: nothing new, same window, data outstanding; with SACK, RFC 6675 §2
     // counts an ACK carrying SACK information even if the window moved (receivers grow it while
     // they SACK). Answers to window probes, with a zero window, are not loss signals.
-    c.v[DUP_ACKS_IN]++;
+    v[DUP_ACKS_IN]++;
     ctx.counters.dupAcks++;
     if (ccDupAck(c, config.congestionControl, now)) {
-      c.v[FAST_RETRANSMITS]++;
+      v[FAST_RETRANSMITS]++;
       ctx.counters.fastRetransmits++;
-      c.v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
-    } else if ((c.flags & IN_RECOVERY) !== 0 && c.v[SACKED_COUNT] > 0) retransmitHole(ctx, c, now);
+      v[REXMIT_HIGH] = retransmitAt(ctx, c, c.sndUna, now);
+    } else if ((c.flags & IN_RECOVERY) !== 0 && v[SACKED_COUNT] > 0) retransmitHole(ctx, c, now);
   }
-  // Window update (§3.10.7.4 fifth): only from a segment newer than the last one used.
-  if (seqLt(c.v[SND_WL1], seg.seq) || (c.v[SND_WL1] === seg.seq && seqLeq(c.v[SND_WL2], ack))) {
-    c.sndWnd = window;
-    if (window > c.v[MAX_SND_WND]) c.v[MAX_SND_WND] = window;
-    c.v[SND_WL1] = seg.seq;
-    c.v[SND_WL2] = ack;
-    if (window > 0) {
-      c.v[PERSIST_BACKOFF] = 0;
-      c.persistAt = Infinity;
-    }
-  }
+  updateWindow(c, seg.seq, ack, window);
   if ((c.state === CLOSING || c.state === LAST_ACK) && !(seg.flags & TCP_FIN) && seg.payloadLength === 0) {
     return false;
   }
   return true;
+}
+
+/** Window update (§3.10.7.4 fifth): only from a segment newer than the last one used. */
+function updateWindow(c: Connection, seq: number, ack: number, window: number): void {
+  const v = c.v;
+  if (seqLt(v[SND_WL1], seq) || (v[SND_WL1] === seq && seqLeq(v[SND_WL2], ack))) {
+    c.sndWnd = window;
+    if (window > v[MAX_SND_WND]) v[MAX_SND_WND] = window;
+    v[SND_WL1] = seq;
+    v[SND_WL2] = ack;
+    if (window > 0) {
+      v[PERSIST_BACKOFF] = 0;
+      c.persistAt = Infinity;
+    }
+  }
+}
+
+/**
+ * RFC 7323 §4.3: remember the timestamp of a segment that covers Last.ACK.sent — only once its
+ * ACK passed the checks, so a forged or corrupted segment cannot poison PAWS.
+ */
+function rememberTimestamp(c: Connection, seg: TcpSegment): void {
+  const o = seg.options, v = c.v;
+  if ((c.flags & TS_OK) !== 0 && o.hasTimestamps && seqGeq(o.tsVal, v[TS_RECENT]) && seqLeq(seg.seq, v[LAST_ACK_SENT])) v[TS_RECENT] = o.tsVal;
 }
 
 /** Merge the peer's SACK blocks (RFC 2018 §3) into the scoreboard, keeping only plausible ones. */
@@ -534,9 +637,7 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
       q.advance(c.rcvNxt);
     }
     if (q.finSeq >= 0 && q.finSeq === c.rcvNxt) fin = true;
-    // RFC 5681 §4.2: ACK at once when filling a gap; else at least every second full segment.
-    if (hadHoles || c.unackedBytes >= 2 * (c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0))) c.flags |= ACK_NOW;
-    else delayAck(ctx, c, now);
+    ackInOrder(ctx, c, hadHoles, now);
     if (took + more > 0) ctx.notifyReadable(c);
   }
   if (fin) {

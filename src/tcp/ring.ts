@@ -41,16 +41,25 @@ export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstO
   dst.set(srcOff === 0 && n === src.length ? src : src.subarray(srcOff, srcOff + n), dstOff);
 }
 
-/** A count clipped to [0, max]; NaN and negatives give 0, fractions are truncated. */
+/** A count clipped to [0, max] (max a non-negative integer); NaN and negatives give 0, fractions are truncated. */
 function clip(n: number, max: number): number {
   if (!(n > 0) || !(max > 0)) return 0;
-  return n < max ? Math.floor(n) : Math.floor(max);
+  return n < max ? n - n % 1 : max;
 }
 
-/** Bytes available in an array of `size` from `offset`, or 0 when the offset is out of range. */
-function roomFrom(size: number, offset: number): number {
-  if (!(offset >= 0) || offset >= size) return 0;
-  return size - Math.floor(offset);
+/**
+ * How many bytes a copy of `length` may move: clipped to `max` (what the ring holds or has free
+ * there, a non-negative integer) and to what an array of `size` bytes has from `offset`. 0 for a
+ * NaN or negative length, or an offset outside the array; fractions are truncated. One function,
+ * with `x - x % 1` for Math.floor (x >= 0 here), because under XS every call costs: the copies of
+ * every segment come through here.
+ */
+function span(length: number, max: number, size: number, offset: number): number {
+  if (!(length > 0) || !(offset >= 0) || offset >= size) return 0;
+  const room = size - (offset - offset % 1);
+  const limit = max < room ? max : room;
+  if (!(limit > 0)) return 0;
+  return length < limit ? length - length % 1 : limit;
 }
 
 export class ByteRing {
@@ -96,7 +105,10 @@ export class ByteRing {
    * Returns the number of bytes accepted (0 when full).
    */
   write(src: Uint8Array, srcOffset: number, length: number): number {
-    const n = this.writeAt(0, src, srcOffset, length);
+    // writeAt(0, ...) then commit(n), in one call: every in-order segment comes here.
+    const n = span(length, this.capacity - this.len, src.length, srcOffset);
+    if (n === 0) return 0;
+    this.copyIn(this.len, src, srcOffset - srcOffset % 1, n);
     this.len += n;
     return n;
   }
@@ -110,10 +122,10 @@ export class ByteRing {
   writeAt(offsetFromEnd: number, src: Uint8Array, srcOffset: number, length: number): number {
     const free = this.capacity - this.len;
     if (!(offsetFromEnd >= 0) || offsetFromEnd >= free) return 0;
-    const off = Math.floor(offsetFromEnd);
-    const n = clip(length, Math.min(free - off, roomFrom(src.length, srcOffset)));
+    const off = offsetFromEnd - offsetFromEnd % 1;
+    const n = span(length, free - off, src.length, srcOffset);
     if (n === 0) return 0;
-    this.copyIn(this.position(this.len + off), src, Math.floor(srcOffset), n);
+    this.copyIn(this.len + off, src, srcOffset - srcOffset % 1, n);
     return n;
   }
 
@@ -134,10 +146,10 @@ export class ByteRing {
    */
   peek(offsetFromStart: number, dst: Uint8Array, dstOffset: number, length: number): number {
     if (!(offsetFromStart >= 0) || offsetFromStart >= this.len) return 0;
-    const off = Math.floor(offsetFromStart);
-    const n = clip(length, Math.min(this.len - off, roomFrom(dst.length, dstOffset)));
+    const off = offsetFromStart - offsetFromStart % 1;
+    const n = span(length, this.len - off, dst.length, dstOffset);
     if (n === 0) return 0;
-    this.copyOut(this.position(off), dst, Math.floor(dstOffset), n);
+    this.copyOut(off, dst, dstOffset - dstOffset % 1, n);
     return n;
   }
 
@@ -148,35 +160,50 @@ export class ByteRing {
   consume(n: number): number {
     const k = clip(n, this.len);
     // Only the head moves, never the end: data staged with writeAt is placed relative to the end.
-    this.head = this.position(k);
+    const head = this.head + k;
+    this.head = head >= this.capacity ? head - this.capacity : head;
     this.len -= k;
     return k;
   }
 
   /** Copy up to `length` bytes into dst[dstOffset..] and consume them; returns the count. */
   read(dst: Uint8Array, dstOffset: number, length: number): number {
-    const n = this.peek(0, dst, dstOffset, length);
-    this.consume(n);
+    // peek(0, ...) then consume(n), in one call: the application's every read comes here.
+    const n = span(length, this.len, dst.length, dstOffset);
+    if (n === 0) return 0;
+    this.copyOut(0, dst, dstOffset - dstOffset % 1, n);
+    const head = this.head + n;
+    this.head = head >= this.capacity ? head - this.capacity : head;
+    this.len -= n;
     return n;
   }
 
-  /** Physical index of the byte `offset` bytes after head; offset in [0, capacity]. */
-  private position(offset: number): number {
-    const p = this.head + offset;
-    return p >= this.capacity ? p - this.capacity : p;
+  /**
+   * Copy n bytes from src into the ring, starting `offset` bytes after head (offset + n <=
+   * capacity), in one piece or two where the ring wraps.
+   */
+  private copyIn(offset: number, src: Uint8Array, srcOffset: number, n: number): void {
+    const capacity = this.capacity;
+    let pos = this.head + offset;
+    if (pos >= capacity) pos -= capacity;
+    const first = capacity - pos;
+    if (n <= first) this.copy(src, srcOffset, this.buf, pos, n);
+    else {
+      this.copy(src, srcOffset, this.buf, pos, first);
+      this.copy(src, srcOffset + first, this.buf, 0, n - first);
+    }
   }
 
-  /** Copy n <= capacity bytes from src into the ring starting at physical index pos, wrapping. */
-  private copyIn(pos: number, src: Uint8Array, srcOffset: number, n: number): void {
-    const first = Math.min(n, this.capacity - pos);
-    this.copy(src, srcOffset, this.buf, pos, first);
-    if (first < n) this.copy(src, srcOffset + first, this.buf, 0, n - first);
-  }
-
-  /** Copy n <= capacity bytes out of the ring from physical index pos into dst, wrapping. */
-  private copyOut(pos: number, dst: Uint8Array, dstOffset: number, n: number): void {
-    const first = Math.min(n, this.capacity - pos);
-    this.copy(this.buf, pos, dst, dstOffset, first);
-    if (first < n) this.copy(this.buf, 0, dst, dstOffset + first, n - first);
+  /** Copy n bytes out of the ring, starting `offset` bytes after head, into dst, wrapping. */
+  private copyOut(offset: number, dst: Uint8Array, dstOffset: number, n: number): void {
+    const capacity = this.capacity;
+    let pos = this.head + offset;
+    if (pos >= capacity) pos -= capacity;
+    const first = capacity - pos;
+    if (n <= first) this.copy(this.buf, pos, dst, dstOffset, n);
+    else {
+      this.copy(this.buf, pos, dst, dstOffset, first);
+      this.copy(this.buf, 0, dst, dstOffset + first, n - first);
+    }
   }
 }

@@ -80,6 +80,7 @@ export class Interface implements Driven, IpLayer {
   readonly mtu: number;
   readonly maxPayload: number;
   readonly tx: Uint8Array;
+  readonly txView: DataView;
   readonly checksum: ChecksumFn;
   readonly counters: InterfaceCounters = {
     framesIn: 0, framesDelivered: 0, framesDropped: 0, framesOut: 0, bytesIn: 0, bytesOut: 0,
@@ -119,8 +120,8 @@ export class Interface implements Driven, IpLayer {
    * The last two views of `tx` handed to the device (a view per frame length): bulk traffic sends
    * frames of one or two lengths (full segments, ACKs), so a view per frame would be garbage.
    */
-  private txViewA: Uint8Array;
-  private txViewB: Uint8Array;
+  private txFrameA: Uint8Array;
+  private txFrameB: Uint8Array;
   private ident: number;
   private announceLeft = 0;
   private announceAt = Infinity;
@@ -133,8 +134,9 @@ export class Interface implements Driven, IpLayer {
     this.mtu = config.device.mtu;
     this.maxPayload = this.mtu - IPV4_HEADER_LEN;
     this.tx = new Uint8Array(ETH_HEADER_LEN + this.mtu);
-    this.txViewA = this.tx;
-    this.txViewB = this.tx;
+    this.txView = new DataView(this.tx.buffer);
+    this.txFrameA = this.tx;
+    this.txFrameB = this.tx;
     this.checksum = config.accelerators?.checksum ?? onesSum;
     this.log = config.log ?? silentLog;
     this.ttl = config.ttl ?? 64;
@@ -319,7 +321,7 @@ export class Interface implements Driven, IpLayer {
     if (payloadLength > this.maxPayload) return 'too-big';
     this.ident = (this.ident + 1) & 0xffff;
     emitIpv4(this.tx, ETH_HEADER_LEN, payloadLength, protocol, this.address, dst, this.ttl, this.ident,
-      dontFragment ? IPV4_FLAG_DF : 0, this.checksum);
+      dontFragment ? IPV4_FLAG_DF : 0, this.checksum, this.txView);
     const r = this.transmit(dst, TX_IP_PAYLOAD + payloadLength, now);
     if (r === 'sent' || r === 'queued') this.counters.ipv4Out++;
     return r;
@@ -372,20 +374,20 @@ export class Interface implements Driven, IpLayer {
     this.counters.framesOut++;
     this.counters.bytesOut += length;
     // The Device seam takes a frame, not (buffer, length): a view of the right length.
-    this.device.send(frame === this.tx ? this.txView(length) : frame.subarray(0, length));
+    this.device.send(frame === this.tx ? this.txFrame(length) : frame.subarray(0, length));
   }
 
   /** `tx.subarray(0, length)`, reusing one of the last two views made. */
-  private txView(length: number): Uint8Array {
-    if (this.txViewA.length === length) return this.txViewA;
-    if (this.txViewB.length !== length) {
-      this.txViewB = this.txViewA;
-      this.txViewA = this.tx.subarray(0, length);
-      return this.txViewA;
+  private txFrame(length: number): Uint8Array {
+    if (this.txFrameA.length === length) return this.txFrameA;
+    if (this.txFrameB.length !== length) {
+      this.txFrameB = this.txFrameA;
+      this.txFrameA = this.tx.subarray(0, length);
+      return this.txFrameA;
     }
-    const v = this.txViewB;
-    this.txViewB = this.txViewA;
-    this.txViewA = v;
+    const v = this.txFrameB;
+    this.txFrameB = this.txFrameA;
+    this.txFrameA = v;
     return v;
   }
 

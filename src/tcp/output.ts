@@ -77,7 +77,7 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
     }
     if (flags & TCP_ACK) o.sackCount = c.reassembly.sackBlocks(o.sackBlocks, sackBlocksNow(c));
   }
-  const optLen = writeTcpOptions(tx, at + TCP_HEADER_LEN, o);
+  const optLen = writeTcpOptions(tx, at + TCP_HEADER_LEN, o, ip.txView);
   const payloadAt = at + TCP_HEADER_LEN + optLen;
   if (dataLength > 0) c.sendBuffer.peek(dataOffset, tx, payloadAt, dataLength);
   // RFC 7323 §2.2: the window field of a SYN is never scaled.
@@ -86,7 +86,7 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
   // announce the window again).
   if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && seqGt(seqAdd(c.rcvNxt, window), c.rcvAdv)) c.rcvAdv = seqAdd(c.rcvNxt, window);
   const ack = flags & TCP_ACK ? c.rcvNxt : 0;
-  emitTcp(tx, at, c.v[LOCAL_PORT], c.v[REMOTE_PORT], seq, ack, flags, window, 0, optLen, dataLength, c.v[LOCAL_IP], c.v[REMOTE_IP], ip.checksum);
+  emitTcp(tx, at, c.v[LOCAL_PORT], c.v[REMOTE_PORT], seq, ack, flags, window, 0, optLen, dataLength, c.v[LOCAL_IP], c.v[REMOTE_IP], ip.checksum, ip.txView);
   const r = ip.sendIpv4(c.v[REMOTE_IP], IP_PROTO_TCP, TCP_HEADER_LEN + optLen + dataLength, now, true);
   if (flags & TCP_ACK) {
     // Any ACK we send satisfies the pending one (RFC 1122 §4.2.3.2), and is Last.ACK.sent (RFC 7323 §4.3).

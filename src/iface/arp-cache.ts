@@ -74,6 +74,8 @@ export class ArpCache {
   readonly queueIp: Uint32Array;
   /** The entry `find` returned last (a hint, checked before use). */
   private lastFound = 0;
+  /** How many times `learn` has run: a MAC copied out of the table is current while this stays. */
+  learned = 0;
 
   constructor(config: ArpConfig, frameCapacity: number) {
     this.config = config;
@@ -130,6 +132,7 @@ export class ArpCache {
   /** Record ip → mac as confirmed now. Returns the entry index. */
   learn(i: number, mac: Uint8Array, macOffset: number, now: number): void {
     copyMac(mac, macOffset, this.mac, i * 6);
+    this.learned++;
     this.state[i] = ARP_REACHABLE;
     this.deadline[i] = now + this.config.reachableMs;
     this.confirmed[i] = now;

@@ -122,6 +122,16 @@ export class Interface implements Driven, IpLayer {
    */
   private txFrameA: Uint8Array;
   private txFrameB: Uint8Array;
+  /**
+   * The ARP entry whose MAC the Ethernet header in `tx` holds (with our MAC and IPv4's type), as
+   * the cache had it at `txHeaderLearned` learns; -1 after any other header. A run of frames to one
+   * neighbour then writes its header once. Only this class writes tx[0, 14) (the layers above
+   * write from TX_IP_PAYLOAD on), and the device only reads the frames it is given.
+   */
+  private txHeaderEntry = -1;
+  private txHeaderLearned = 0;
+  /** subnetBroadcast, kept by setAddress: it is compared with every datagram in and out. */
+  private broadcast = 0;
   private ident: number;
   private announceLeft = 0;
   private announceAt = Infinity;
@@ -156,6 +166,7 @@ export class Interface implements Driven, IpLayer {
     this.prefixLength = prefixLength;
     this.netmask = prefixMask(prefixLength);
     this.gateway = gateway >>> 0;
+    this.broadcast = this.subnetBroadcast;
     this.announceLeft = address ? ANNOUNCE_NUM : 0;
     this.announceAt = address ? now : Infinity;
     this.log.log('info', 'address-set', { address: ipv4ToString(this.address), prefixLength, gateway: ipv4ToString(this.gateway) });
@@ -272,7 +283,7 @@ export class Interface implements Driven, IpLayer {
     const err = ip.parse(bytes, offset, length, this.checksum);
     if (err !== null) return err;
     this.counters.ipv4In++;
-    const src = ip.src, dst = ip.dst, bcast = this.subnetBroadcast;
+    const src = ip.src, dst = ip.dst, bcast = this.broadcast;
     // RFC 1122 §3.2.1.3: a broadcast or multicast source is never legitimate.
     if (src === IPV4_BROADCAST || src >>> 28 === 0xe || (bcast !== 0 && src === bcast)) return 'ipv4-bad-source';
     const toBroadcast = dst === IPV4_BROADCAST || (bcast !== 0 && dst === bcast);
@@ -333,8 +344,8 @@ export class Interface implements Driven, IpLayer {
    */
   private transmit(dst: number, frameLength: number, now: number): SendResult {
     const tx = this.tx;
-    if (dst === IPV4_BROADCAST || dst === this.subnetBroadcast) {
-      emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
+    if (dst === IPV4_BROADCAST || dst === this.broadcast) {
+      this.txHeader(BROADCAST_MAC, 0, ETHERTYPE_IPV4, -1);
       this.sendFrame(tx, frameLength);
       return 'sent';
     }
@@ -348,13 +359,13 @@ export class Interface implements Driven, IpLayer {
     let i = cache.find(nextHop);
     if (i >= 0 && cache.state[i] === ARP_REACHABLE && cache.deadline[i]! > now) {
       ac.hits++;
-      emitEthernet(tx, 0, cache.mac, this.mac, ETHERTYPE_IPV4, i * 6);
+      if (i !== this.txHeaderEntry || cache.learned !== this.txHeaderLearned) this.txHeader(cache.mac, i * 6, ETHERTYPE_IPV4, i);
       this.sendFrame(tx, frameLength);
       return 'sent';
     }
     ac.misses++;
     // The destination MAC is filled in when the reply comes (flushQueued).
-    emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
+    this.txHeader(BROADCAST_MAC, 0, ETHERTYPE_IPV4, -1);
     if (!cache.enqueue(nextHop, tx, frameLength)) {
       ac.queueFull++;
       return 'arp-queue-full';
@@ -370,9 +381,20 @@ export class Interface implements Driven, IpLayer {
     return 'queued';
   }
 
+  /**
+   * Write the Ethernet header of the frame in `tx`, to dst[dstOffset, dstOffset+6). `entry` is the
+   * ARP entry that MAC is from, or -1 for any other (see txHeaderEntry).
+   */
+  private txHeader(dst: Uint8Array, dstOffset: number, etherType: number, entry: number): void {
+    emitEthernet(this.tx, 0, dst, this.mac, etherType, dstOffset, this.txView);
+    this.txHeaderEntry = entry;
+    this.txHeaderLearned = this.arp.learned;
+  }
+
   private sendFrame(frame: Uint8Array, length: number): void {
-    this.counters.framesOut++;
-    this.counters.bytesOut += length;
+    const c = this.counters;
+    c.framesOut++;
+    c.bytesOut += length;
     // The Device seam takes a frame, not (buffer, length): a view of the right length.
     this.device.send(frame === this.tx ? this.txFrame(length) : frame.subarray(0, length));
   }
@@ -394,7 +416,7 @@ export class Interface implements Driven, IpLayer {
   /** A request is broadcast with a zero target MAC (RFC 826, RFC 5227 §2.3); a reply goes to `peer`. */
   private sendArp(op: number, peer: Uint8Array, targetIp: number): void {
     const tx = this.tx, request = op === ARP_OP_REQUEST;
-    emitEthernet(tx, 0, request ? BROADCAST_MAC : peer, this.mac, ETHERTYPE_ARP);
+    this.txHeader(request ? BROADCAST_MAC : peer, 0, ETHERTYPE_ARP, -1);
     emitArp(tx, ETH_HEADER_LEN, op, this.mac, this.address, request ? ZERO_MAC : peer, targetIp);
     this.sendFrame(tx, ETH_HEADER_LEN + ARP_LEN);
   }
@@ -402,7 +424,7 @@ export class Interface implements Driven, IpLayer {
   /** RFC 5227 §2.1.1: an ARP probe for `candidate`: a broadcast request with sender IP 0. */
   sendArpProbe(candidate: number): void {
     const tx = this.tx;
-    emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_ARP);
+    this.txHeader(BROADCAST_MAC, 0, ETHERTYPE_ARP, -1);
     emitArp(tx, ETH_HEADER_LEN, ARP_OP_REQUEST, this.mac, 0, ZERO_MAC, candidate);
     this.sendFrame(tx, ETH_HEADER_LEN + ARP_LEN);
     this.arpCounters.requestsOut++;

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { onesSum } from '../../src/wire/checksum';
 import { ETHERTYPE_IPV4, EthernetFrame, emitEthernet } from '../../src/wire/ethernet';
 import { Ipv4Packet, emitIpv4 } from '../../src/wire/ipv4';
-import { MAX_SACK_BLOCKS, TcpOptions, TcpSegment, emitTcp, writeTcpOptions } from '../../src/wire/tcp';
+import { MAX_SACK_BLOCKS, TcpOptions, TcpSegment, emitTcp, writeTcpOptions, writeTimestampsOption } from '../../src/wire/tcp';
 import { IP_A, IP_B, MAC_A, MAC_B, randomOptions } from './build';
 import { Prng, refOnesSum, toHex } from './helpers';
 
@@ -194,6 +194,21 @@ describe('emitters write what the byte-by-byte references write', () => {
       const want = buf.slice();
       const n = refWriteOptions(want, off, o);
       expect(writeTcpOptions(buf, off, o)).toBe(n);
+      expect(toHex(buf)).toBe(toHex(want));
+    }
+  });
+
+  it('writeTimestampsOption writes what writeTcpOptions writes for timestamps alone', () => {
+    const rng = new Prng(7324);
+    for (let t = 0; t < TRIALS; t++) {
+      const o = new TcpOptions();
+      o.hasTimestamps = true;
+      o.tsVal = anyValue(rng, 32);
+      o.tsEcr = anyValue(rng, 32);
+      const { buf, off } = randomBuffer(rng, 12);
+      const want = buf.slice();
+      expect(writeTcpOptions(want, off, o)).toBe(12);
+      expect(writeTimestampsOption(new DataView(buf.buffer, buf.byteOffset, buf.byteLength), off, o.tsVal, o.tsEcr)).toBe(12);
       expect(toHex(buf)).toBe(toHex(want));
     }
   });

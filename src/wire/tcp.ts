@@ -229,6 +229,17 @@ export function writeTcpOptions(buf: Uint8Array, off: number, opts: TcpOptions, 
 }
 
 /**
+ * Write NOP, NOP, timestamps (RFC 7323 §3.2, the layout of its Appendix A) at off: the 12 option
+ * bytes writeTcpOptions writes for timestamps alone, for the segments that carry nothing else.
+ */
+export function writeTimestampsOption(view: DataView, off: number, tsVal: number, tsEcr: number): number {
+  view.setUint32(off, 0x0101080a);
+  view.setUint32(off + 4, tsVal);
+  view.setUint32(off + 8, tsEcr);
+  return 12;
+}
+
+/**
  * Write a TCP header at buf[off] whose options (optionsLength bytes, a multiple of 4) are already
  * at off+20 and payload after them; fills in the checksum; returns the header length. `view` is a
  * DataView over `buf` (a caller that keeps one passes it).

@@ -13,7 +13,7 @@ import {
 } from '../wire/ethernet';
 import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from '../wire/icmp';
 import {
-  IP_PROTO_ICMP, IP_PROTO_UDP, IPV4_BROADCAST, IPV4_FLAG_DF, IPV4_HEADER_LEN, IPV4_MAX_HEADER_LEN, Ipv4Packet,
+  IP_PROTO_ICMP, IP_PROTO_UDP, IPV4_BROADCAST, IPV4_FLAG_DF, IPV4_FRAGMENT_BITS, IPV4_HEADER_LEN, IPV4_MAX_HEADER_LEN, Ipv4Packet,
   emitIpv4, ipv4ToString, prefixMask,
 } from '../wire/ipv4';
 import {
@@ -129,6 +129,9 @@ export class Interface implements Driven, IpLayer {
    * write from TX_IP_PAYLOAD on), and the device only reads the frames it is given.
    */
   private txHeaderEntry = -1;
+  /** Our MAC as two numbers, bytes 0-1 and 2-5, for the destination check of every frame. */
+  private readonly macHigh: number;
+  private readonly macLow: number;
   private txHeaderLearned = 0;
   /** subnetBroadcast, kept by setAddress: it is compared with every datagram in and out. */
   private broadcast = 0;
@@ -141,6 +144,8 @@ export class Interface implements Driven, IpLayer {
     this.device = config.device;
     this.clock = config.clock ?? null;
     this.mac = config.device.mac;
+    this.macHigh = (this.mac[0]! << 8) | this.mac[1]!;
+    this.macLow = (this.mac[2]! << 24) | (this.mac[3]! << 16) | (this.mac[4]! << 8) | this.mac[5]!;
     this.mtu = config.device.mtu;
     this.maxPayload = this.mtu - IPV4_HEADER_LEN;
     this.tx = new Uint8Array(ETH_HEADER_LEN + this.mtu);
@@ -223,8 +228,12 @@ export class Interface implements Driven, IpLayer {
     if (frame.length > ETH_HEADER_LEN + VLAN_TAG_LEN + this.mtu) return 'eth-too-long';
     // Not VLAN-aware: untagged and priority-tagged (VID 0) frames are ours, other VLANs are not.
     if (eth.vlanId > 0) return 'eth-vlan-foreign';
-    if (!eth.isGroup && !bytesEqual(frame, 0, this.mac, 0, 6)) return 'eth-not-for-us';
-    if (eth.etherType === ETHERTYPE_IPV4) return this.ipv4Input(frame, eth.payloadOffset, eth.payloadLength, eth.isGroup, now);
+    // Broadcast or multicast (the group bit), else our own address (as EthernetFrame.isGroup and
+    // a byte compare with `mac` would say, in fewer steps).
+    const group = (frame[0]! & 1) === 1;
+    if (!group && (((frame[0]! << 8) | frame[1]!) !== this.macHigh ||
+      ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) !== this.macLow)) return 'eth-not-for-us';
+    if (eth.etherType === ETHERTYPE_IPV4) return this.ipv4Input(frame, eth.payloadOffset, eth.payloadLength, group, now);
     if (eth.etherType === ETHERTYPE_ARP) return this.arpInput(frame, eth.payloadOffset, eth.payloadLength, now);
     return 'eth-unknown-type';
   }
@@ -290,7 +299,7 @@ export class Interface implements Driven, IpLayer {
     if (!toBroadcast && (this.address === 0 || dst !== this.address)) return 'ipv4-not-for-us';
     // RFC 1122 §3.3.6: a link-layer broadcast must carry an IP broadcast.
     if (linkGroup && !toBroadcast) return 'ipv4-not-for-us';
-    if (ip.isFragment) {
+    if ((ip.flagsFragment & IPV4_FRAGMENT_BITS) !== 0) { // ip.isFragment
       const r = this.reassembly.add(ip, now);
       if (typeof r === 'string') return r;
       if (r < 0) return null;

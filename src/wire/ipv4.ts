@@ -12,6 +12,8 @@ export const IP_PROTO_TCP = 6;
 export const IP_PROTO_UDP = 17;
 export const IPV4_FLAG_DF = 0x4000;
 export const IPV4_FLAG_MF = 0x2000;
+/** MF and the fragment offset: any of them set makes a datagram a fragment (RFC 791 §2.3). */
+export const IPV4_FRAGMENT_BITS = IPV4_FLAG_MF | 0x1fff;
 export const IPV4_BROADCAST = 0xffffffff;
 
 export type Ipv4Error =
@@ -86,7 +88,7 @@ export class Ipv4Packet {
   }
   /** MF set or a fragment offset: a piece of a larger datagram (RFC 791 §2.3). */
   get isFragment(): boolean {
-    return (this.flagsFragment & (IPV4_FLAG_MF | 0x1fff)) !== 0;
+    return (this.flagsFragment & IPV4_FRAGMENT_BITS) !== 0;
   }
   get optionsLength(): number {
     return this.headerLength - IPV4_HEADER_LEN;

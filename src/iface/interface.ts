@@ -133,6 +133,11 @@ export class Interface implements Driven, IpLayer {
   private readonly macHigh: number;
   private readonly macLow: number;
   private txHeaderLearned = 0;
+  /**
+   * False when the reassembler holds nothing: no fragment came since its nextDeadline last said
+   * Infinity (fragments reach it only through ipv4Input), so poll and nextDeadline skip it.
+   */
+  private reassembling = false;
   /** subnetBroadcast, kept by setAddress: it is compared with every datagram in and out. */
   private broadcast = 0;
   private ident: number;
@@ -300,6 +305,7 @@ export class Interface implements Driven, IpLayer {
     // RFC 1122 §3.3.6: a link-layer broadcast must carry an IP broadcast.
     if (linkGroup && !toBroadcast) return 'ipv4-not-for-us';
     if ((ip.flagsFragment & IPV4_FRAGMENT_BITS) !== 0) { // ip.isFragment
+      this.reassembling = true;
       const r = this.reassembly.add(ip, now);
       if (typeof r === 'string') return r;
       if (r < 0) return null;
@@ -382,9 +388,7 @@ export class Interface implements Driven, IpLayer {
     ac.queued++;
     if (i < 0 || cache.state[i] !== ARP_INCOMPLETE) {
       if (i < 0) i = cache.allocate(nextHop, ac);
-      cache.state[i] = ARP_INCOMPLETE;
-      cache.tries[i] = 0;
-      cache.deadline[i] = now; // the first request goes out now
+      cache.resolve(i, now);
       this.arpRetry(i, now);
     }
     return 'queued';
@@ -454,16 +458,19 @@ export class Interface implements Driven, IpLayer {
   // ---- timers ----------------------------------------------------------------------------------
 
   poll(now: number): void {
-    const cache = this.arp, n = cache.config.entries;
-    for (let i = 0; i < n; i++) {
-      const state = cache.state[i];
-      if (state === ARP_FREE || cache.deadline[i]! > now) continue;
-      if (state === ARP_REACHABLE) {
-        cache.state[i] = ARP_FREE;
-        this.arpCounters.expired++;
-      } else this.arpRetry(i, now);
+    // Each table is walked only when something in it is due (most polls are for TCP's timers).
+    const cache = this.arp;
+    if (cache.nextDeadline() <= now) {
+      for (let i = 0, n = cache.config.entries; i < n; i++) {
+        const state = cache.state[i];
+        if (state === ARP_FREE || cache.deadline[i]! > now) continue;
+        if (state === ARP_REACHABLE) {
+          cache.free(i);
+          this.arpCounters.expired++;
+        } else this.arpRetry(i, now);
+      }
     }
-    this.reassembly.poll(now, (slot) => this.reassemblyTimeout(slot, now));
+    if (this.reassembling) this.reassembly.poll(now, (slot) => this.reassemblyTimeout(slot, now));
     if (this.announceLeft > 0 && this.announceAt <= now) {
       this.sendArp(ARP_OP_REQUEST, BROADCAST_MAC, this.address);
       this.arpCounters.announcementsOut++;
@@ -481,9 +488,23 @@ export class Interface implements Driven, IpLayer {
   }
 
   nextDeadline(): number {
-    let t = Math.min(this.arp.nextDeadline(), this.reassembly.nextDeadline(), this.announceAt);
-    for (let i = 0; i < this.transportList.length; i++) t = Math.min(t, this.transportList[i]!.nextDeadline());
-    for (let i = 0; i < this.participants.length; i++) t = Math.min(t, this.participants[i]!.nextDeadline());
+    // The platform asks after every batch of frames: comparisons, not Math.min calls.
+    let t = this.arp.nextDeadline();
+    if (this.announceAt < t) t = this.announceAt;
+    if (this.reassembling) {
+      const r = this.reassembly.nextDeadline();
+      if (r === Infinity) this.reassembling = false;
+      else if (r < t) t = r;
+    }
+    const transports = this.transportList, participants = this.participants;
+    for (let i = 0; i < transports.length; i++) {
+      const d = transports[i]!.nextDeadline();
+      if (d < t) t = d;
+    }
+    for (let i = 0; i < participants.length; i++) {
+      const d = participants[i]!.nextDeadline();
+      if (d < t) t = d;
+    }
     return t;
   }
 
@@ -491,14 +512,13 @@ export class Interface implements Driven, IpLayer {
   private arpRetry(i: number, now: number): void {
     const cache = this.arp, ip = cache.ip[i]!;
     if (cache.tries[i]! >= cache.config.retries) {
-      cache.state[i] = ARP_FREE;
+      cache.free(i);
       this.arpCounters.unresolved++;
       cache.dropQueued(ip, this.arpCounters);
       this.log.log('info', 'arp-unresolved', { address: ipv4ToString(ip) });
       return;
     }
-    cache.tries[i]!++;
-    cache.deadline[i] = now + cache.config.retryMs;
+    cache.requested(i, now + cache.config.retryMs);
     this.sendArp(ARP_OP_REQUEST, BROADCAST_MAC, ip);
     this.arpCounters.requestsOut++;
   }

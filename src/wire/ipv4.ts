@@ -107,12 +107,11 @@ export function emitIpv4(
   buf: Uint8Array, off: number, payloadLength: number, protocol: number, src: number, dst: number,
   ttl: number, ident: number, flagsFragment: number, sum: ChecksumFn = onesSum, view: DataView = viewOf(buf),
 ): number {
-  view.setUint16(off, 0x4500); // version 4, IHL 5; TOS 0
-  view.setUint16(off + 2, IPV4_HEADER_LEN + payloadLength);
-  view.setUint16(off + 4, ident);
-  view.setUint16(off + 6, flagsFragment);
-  view.setUint16(off + 8, ((ttl & 0xff) << 8) | (protocol & 0xff));
-  view.setUint16(off + 10, 0);
+  // 32 bits a store: version 4, IHL 5, TOS 0, total length; ident, flags and fragment offset;
+  // TTL, protocol, and the checksum 0 while summing.
+  view.setUint32(off, 0x45000000 | ((IPV4_HEADER_LEN + payloadLength) & 0xffff));
+  view.setUint32(off + 4, (ident << 16) | (flagsFragment & 0xffff));
+  view.setUint32(off + 8, ((ttl & 0xff) << 24) | ((protocol & 0xff) << 16));
   view.setUint32(off + 12, src);
   view.setUint32(off + 16, dst);
   view.setUint16(off + 10, ~sum(buf, off, IPV4_HEADER_LEN, 0)); // finish(): the complement, 16 bits

@@ -250,15 +250,14 @@ export function emitTcp(
   src: number, dst: number, sum: ChecksumFn = onesSum, view: DataView = viewOf(buf),
 ): number {
   const hl = TCP_HEADER_LEN + optionsLength;
-  view.setUint16(off, srcPort);
-  view.setUint16(off + 2, dstPort);
+  // Two 16-bit fields a store where they are neighbours: ports; data offset (high 4 bits of byte
+  // 12) and flags (byte 13); checksum (0 while summing) and urgent pointer.
+  view.setUint32(off, (srcPort << 16) | (dstPort & 0xffff));
   view.setUint32(off + 4, seq);
   view.setUint32(off + 8, ack);
-  // Data offset in the high 4 bits of byte 12, flags in byte 13.
   view.setUint16(off + 12, ((((hl / 4) << 4) & 0xff) << 8) | (flags & 0xff));
   view.setUint16(off + 14, window);
-  view.setUint16(off + 16, 0);
-  view.setUint16(off + 18, urgentPointer);
+  view.setUint32(off + 16, urgentPointer & 0xffff);
   const len = hl + payloadLength;
   view.setUint16(off + 16, ~sum(buf, off, len, pseudoHeaderSum(src, dst, IP_PROTO_TCP, len))); // finish()
   return hl;

@@ -132,7 +132,10 @@ export class TcpSegment {
   urgentPointer = 0;
   payloadOffset = 0;
   payloadLength = 0;
+  /** The options of the segment parsed last; written only by `parse` (read, never write it). */
   readonly options = new TcpOptions();
+  /** `options` is in its reset state (the last header had none): a header without any skips it. */
+  private optionsClear = true;
 
   /**
    * Bind to the IP payload bytes[offset, offset+length) sent from `src` to `dst`, verify the
@@ -151,9 +154,15 @@ export class TcpSegment {
     if (sum !== null && sum(bytes, offset, length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)) !== 0xffff) {
       return 'tcp-bad-checksum';
     }
-    // Most segments of a connection carry no options (or the same few): no walk for none.
-    if (hl === TCP_HEADER_LEN) this.options.reset();
-    else {
+    // Most segments of a connection carry no options (or the same few): no walk for none, and
+    // no reset either after another header without any.
+    if (hl === TCP_HEADER_LEN) {
+      if (!this.optionsClear) {
+        this.options.reset();
+        this.optionsClear = true;
+      }
+    } else {
+      this.optionsClear = false;
       const err = parseTcpOptions(bytes, offset + TCP_HEADER_LEN, hl - TCP_HEADER_LEN, this.options);
       if (err !== null) return err;
     }

@@ -46,12 +46,17 @@ export function optionSpace(c: Connection): number {
  */
 function advertisedWindow(c: Connection, scale: number): number {
   const room = c.receiveBuffer.free, most = 0xffff << scale;
-  const edge = seqAdd(c.rcvNxt, room < most ? room : most);
+  const offer = room < most ? room : most;
+  // The window the right edge we announced last leaves (RCV.ADV - RCV.NXT), and how far the edge
+  // would move if we offered all we can (RCV.NXT + offer - RCV.ADV, modulo 2^32).
+  const current = seqDiff(c.rcvAdv, c.rcvNxt);
+  const moved = (offer - current) | 0;
   // Move the right edge only by at least min(MSS, half the buffer), never backwards.
-  const moved = seqDiff(edge, c.rcvAdv);
-  if (moved > 0 && (moved >= windowStep(c) || seqDiff(c.rcvAdv, c.rcvNxt) <= 0)) c.rcvAdv = edge;
-  const window = seqDiff(c.rcvAdv, c.rcvNxt);
-  return window > 0 ? window : 0;
+  if (moved > 0 && (moved >= windowStep(c) || current <= 0)) {
+    c.rcvAdv = seqAdd(c.rcvNxt, offer);
+    return offer;
+  }
+  return current > 0 ? current : 0;
 }
 
 /**
@@ -61,8 +66,8 @@ function advertisedWindow(c: Connection, scale: number): number {
  * and a step of the bare MSS would never be reached by one of them.
  */
 export function windowStep(c: Connection): number {
-  const full = c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0);
-  return Math.min(full, c.receiveBuffer.capacity >> 1);
+  const full = c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0), half = c.receiveBuffer.capacity >> 1;
+  return full < half ? full : half;
 }
 
 /**

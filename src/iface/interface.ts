@@ -129,10 +129,10 @@ export class Interface implements Driven, IpLayer {
    * write from TX_IP_PAYLOAD on), and the device only reads the frames it is given.
    */
   private txHeaderEntry = -1;
+  private txHeaderLearned = 0;
   /** Our MAC as two numbers, bytes 0-1 and 2-5, for the destination check of every frame. */
   private readonly macHigh: number;
   private readonly macLow: number;
-  private txHeaderLearned = 0;
   /**
    * False when the reassembler holds nothing: no fragment came since its nextDeadline last said
    * Infinity (fragments reach it only through ipv4Input), so poll and nextDeadline skip it.
@@ -409,7 +409,8 @@ export class Interface implements Driven, IpLayer {
     c.framesOut++;
     c.bytesOut += length;
     // The Device seam takes a frame, not (buffer, length): a view of the right length.
-    this.device.send(frame === this.tx ? this.txFrame(length) : frame.subarray(0, length));
+    const last = this.txFrameA;
+    this.device.send(frame !== this.tx ? frame.subarray(0, length) : last.length === length ? last : this.txFrame(length));
   }
 
   /** `tx.subarray(0, length)`, reusing one of the last two views made. */

@@ -197,6 +197,16 @@ export class TcpSegment {
   }
 }
 
+// The kind and length bytes of each option as the 32-bit word writeTcpOptions stores at once, in
+// network order, NOPs included: MSS, 4 (then the value); NOP, NOP, TS, 10; SACK-permitted, 2, TS,
+// 10; NOP, NOP, SACK-permitted, 2; NOP, WS, 3 (then the shift); NOP, NOP, SACK (then the length).
+const MSS_WORD = (TCPOPT_MSS << 24) | (4 << 16);
+const TS_WORD = (TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) | (TCPOPT_TIMESTAMP << 8) | 10;
+const SACK_PERMITTED_TS_WORD = (TCPOPT_SACK_PERMITTED << 24) | (2 << 16) | (TCPOPT_TIMESTAMP << 8) | 10;
+const SACK_PERMITTED_WORD = (TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) | (TCPOPT_SACK_PERMITTED << 8) | 2;
+const WSCALE_WORD = (TCPOPT_NOP << 24) | (TCPOPT_WSCALE << 16) | (3 << 8);
+const SACK_WORD = (TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) | (TCPOPT_SACK << 8);
+
 /**
  * Write options at buf[off] in the order Linux and FreeBSD use (MSS, SACK-permitted beside
  * timestamps, window scale, SACK blocks), NOP-padded to a multiple of 4; returns their length.
@@ -204,24 +214,23 @@ export class TcpSegment {
  * bytes are dropped (most recent first is the caller's ordering, RFC 2018 §4).
  */
 export function writeTcpOptions(buf: Uint8Array, off: number, opts: TcpOptions, view: DataView = viewOf(buf)): number {
-  // Each option group is one 32-bit word of kinds and lengths, written at once (kind, length, ...).
   let i = off;
   if (opts.mss >= 0) {
-    view.setUint32(i, 0x02040000 | (opts.mss & 0xffff)); // MSS, 4, value
+    view.setUint32(i, MSS_WORD | (opts.mss & 0xffff));
     i += 4;
   }
   if (opts.hasTimestamps) {
-    // SACK-permitted, 2 in place of the two NOPs that align the timestamps; then TS, 10.
-    view.setUint32(i, opts.sackPermitted ? 0x0402080a : 0x0101080a);
+    // SACK-permitted takes the place of the two NOPs that align the timestamps.
+    view.setUint32(i, opts.sackPermitted ? SACK_PERMITTED_TS_WORD : TS_WORD);
     view.setUint32(i + 4, opts.tsVal);
     view.setUint32(i + 8, opts.tsEcr);
     i += 12;
   } else if (opts.sackPermitted) {
-    view.setUint32(i, 0x01010402); // NOP, NOP, SACK-permitted, 2
+    view.setUint32(i, SACK_PERMITTED_WORD);
     i += 4;
   }
   if (opts.windowScale >= 0) {
-    view.setUint32(i, 0x01030300 | (opts.windowScale & 0xff)); // NOP, WS, 3, shift
+    view.setUint32(i, WSCALE_WORD | (opts.windowScale & 0xff));
     i += 4;
   }
   const room = (TCP_MAX_OPTIONS_LEN - (i - off) - 4) >> 3;
@@ -229,10 +238,13 @@ export function writeTcpOptions(buf: Uint8Array, off: number, opts: TcpOptions, 
   if (n > room) n = room;
   if (n > MAX_SACK_BLOCKS) n = MAX_SACK_BLOCKS;
   if (n > 0) {
-    view.setUint32(i, 0x01010500 | (2 + n * 8)); // NOP, NOP, SACK, length
+    view.setUint32(i, SACK_WORD | ((2 + n * 8) & 0xff));
     i += 4;
     const blocks = opts.sackBlocks;
-    for (let b = 0; b < 2 * n; b++, i += 4) view.setUint32(i, blocks[b]!);
+    for (let b = 0; b < n; b++, i += 8) {
+      view.setUint32(i, blocks[b * 2]!);
+      view.setUint32(i + 4, blocks[b * 2 + 1]!);
+    }
   }
   return i - off;
 }
@@ -242,7 +254,7 @@ export function writeTcpOptions(buf: Uint8Array, off: number, opts: TcpOptions, 
  * bytes writeTcpOptions writes for timestamps alone, for the segments that carry nothing else.
  */
 export function writeTimestampsOption(view: DataView, off: number, tsVal: number, tsEcr: number): number {
-  view.setUint32(off, 0x0101080a);
+  view.setUint32(off, TS_WORD);
   view.setUint32(off + 4, tsVal);
   view.setUint32(off + 8, tsEcr);
   return 12;

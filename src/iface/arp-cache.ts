@@ -59,6 +59,7 @@ export class ArpCache {
   readonly config: ArpConfig;
   readonly ip: Uint32Array;
   readonly mac: Uint8Array;
+  /** `state`, `deadline` and `tries` change only through the methods below (see nextDeadline). */
   readonly state: Uint8Array;
   /** REACHABLE: when it expires. INCOMPLETE: when the next request is due. */
   readonly deadline: Float64Array;
@@ -74,6 +75,11 @@ export class ArpCache {
   readonly queueIp: Uint32Array;
   /** The entry `find` returned last (a hint, checked before use). */
   private lastFound = 0;
+  /** nextDeadline's answer, recomputed after any entry's state or deadline changed. */
+  private earliest = Infinity;
+  private changed = false;
+  /** How many times `learn` has run: a MAC copied out of the table is current while this stays. */
+  learned = 0;
 
   constructor(config: ArpConfig, frameCapacity: number) {
     this.config = config;
@@ -123,15 +129,38 @@ export class ArpCache {
       this.dropQueued(this.ip[victim]!, counters);
     }
     this.ip[victim] = ip;
-    this.state[victim] = ARP_FREE;
+    this.free(victim);
     return victim;
+  }
+
+  /** Entry `i` is free again (new, expired, or given up on). */
+  free(i: number): void {
+    this.state[i] = ARP_FREE;
+    this.changed = true;
+  }
+
+  /** Start resolving entry `i`: no request sent yet, the first one due `now`. */
+  resolve(i: number, now: number): void {
+    this.state[i] = ARP_INCOMPLETE;
+    this.tries[i] = 0;
+    this.deadline[i] = now;
+    this.changed = true;
+  }
+
+  /** A request for unresolved entry `i` went out; the next is due at `at`. */
+  requested(i: number, at: number): void {
+    this.tries[i]!++;
+    this.deadline[i] = at;
+    this.changed = true;
   }
 
   /** Record ip → mac as confirmed now. Returns the entry index. */
   learn(i: number, mac: Uint8Array, macOffset: number, now: number): void {
     copyMac(mac, macOffset, this.mac, i * 6);
+    this.learned++;
     this.state[i] = ARP_REACHABLE;
     this.deadline[i] = now + this.config.reachableMs;
+    this.changed = true;
     this.confirmed[i] = now;
     this.tries[i] = 0;
   }
@@ -158,12 +187,19 @@ export class ArpCache {
     }
   }
 
-  /** Earliest deadline of any live entry, or Infinity. */
+  /**
+   * Earliest deadline of any live entry, or Infinity. Asked after every batch of frames, and the
+   * table rarely changes: the walk is made only after a change.
+   */
   nextDeadline(): number {
-    let t = Infinity;
-    for (let i = 0; i < this.config.entries; i++) {
-      if (this.state[i] !== ARP_FREE && this.deadline[i]! < t) t = this.deadline[i]!;
+    if (this.changed) {
+      let t = Infinity;
+      for (let i = 0; i < this.config.entries; i++) {
+        if (this.state[i] !== ARP_FREE && this.deadline[i]! < t) t = this.deadline[i]!;
+      }
+      this.earliest = t;
+      this.changed = false;
     }
-    return t;
+    return this.earliest;
   }
 }

@@ -13,7 +13,7 @@ import {
 } from '../wire/ethernet';
 import { ICMP_DEST_UNREACHABLE, ICMP_TIME_EXCEEDED, TIME_EXCEEDED_REASSEMBLY, UNREACH_PORT, UNREACH_PROTOCOL } from '../wire/icmp';
 import {
-  IP_PROTO_ICMP, IP_PROTO_UDP, IPV4_BROADCAST, IPV4_FLAG_DF, IPV4_HEADER_LEN, IPV4_MAX_HEADER_LEN, Ipv4Packet,
+  IP_PROTO_ICMP, IP_PROTO_UDP, IPV4_BROADCAST, IPV4_FLAG_DF, IPV4_FRAGMENT_BITS, IPV4_HEADER_LEN, IPV4_MAX_HEADER_LEN, Ipv4Packet,
   emitIpv4, ipv4ToString, prefixMask,
 } from '../wire/ipv4';
 import {
@@ -80,6 +80,7 @@ export class Interface implements Driven, IpLayer {
   readonly mtu: number;
   readonly maxPayload: number;
   readonly tx: Uint8Array;
+  readonly txView: DataView;
   readonly checksum: ChecksumFn;
   readonly counters: InterfaceCounters = {
     framesIn: 0, framesDelivered: 0, framesDropped: 0, framesOut: 0, bytesIn: 0, bytesOut: 0,
@@ -119,8 +120,26 @@ export class Interface implements Driven, IpLayer {
    * The last two views of `tx` handed to the device (a view per frame length): bulk traffic sends
    * frames of one or two lengths (full segments, ACKs), so a view per frame would be garbage.
    */
-  private txViewA: Uint8Array;
-  private txViewB: Uint8Array;
+  private txFrameA: Uint8Array;
+  private txFrameB: Uint8Array;
+  /**
+   * The ARP entry whose MAC the Ethernet header in `tx` holds (with our MAC and IPv4's type), as
+   * the cache had it at `txHeaderLearned` learns; -1 after any other header. A run of frames to one
+   * neighbour then writes its header once. Only this class writes tx[0, 14) (the layers above
+   * write from TX_IP_PAYLOAD on), and the device only reads the frames it is given.
+   */
+  private txHeaderEntry = -1;
+  private txHeaderLearned = 0;
+  /** Our MAC as two numbers, bytes 0-1 and 2-5, for the destination check of every frame. */
+  private readonly macHigh: number;
+  private readonly macLow: number;
+  /**
+   * False when the reassembler holds nothing: no fragment came since its nextDeadline last said
+   * Infinity (fragments reach it only through ipv4Input), so poll and nextDeadline skip it.
+   */
+  private reassembling = false;
+  /** subnetBroadcast, kept by setAddress: it is compared with every datagram in and out. */
+  private broadcast = 0;
   private ident: number;
   private announceLeft = 0;
   private announceAt = Infinity;
@@ -130,11 +149,14 @@ export class Interface implements Driven, IpLayer {
     this.device = config.device;
     this.clock = config.clock ?? null;
     this.mac = config.device.mac;
+    this.macHigh = (this.mac[0]! << 8) | this.mac[1]!;
+    this.macLow = (this.mac[2]! << 24) | (this.mac[3]! << 16) | (this.mac[4]! << 8) | this.mac[5]!;
     this.mtu = config.device.mtu;
     this.maxPayload = this.mtu - IPV4_HEADER_LEN;
     this.tx = new Uint8Array(ETH_HEADER_LEN + this.mtu);
-    this.txViewA = this.tx;
-    this.txViewB = this.tx;
+    this.txView = new DataView(this.tx.buffer);
+    this.txFrameA = this.tx;
+    this.txFrameB = this.tx;
     this.checksum = config.accelerators?.checksum ?? onesSum;
     this.log = config.log ?? silentLog;
     this.ttl = config.ttl ?? 64;
@@ -154,6 +176,7 @@ export class Interface implements Driven, IpLayer {
     this.prefixLength = prefixLength;
     this.netmask = prefixMask(prefixLength);
     this.gateway = gateway >>> 0;
+    this.broadcast = this.subnetBroadcast;
     this.announceLeft = address ? ANNOUNCE_NUM : 0;
     this.announceAt = address ? now : Infinity;
     this.log.log('info', 'address-set', { address: ipv4ToString(this.address), prefixLength, gateway: ipv4ToString(this.gateway) });
@@ -210,8 +233,12 @@ export class Interface implements Driven, IpLayer {
     if (frame.length > ETH_HEADER_LEN + VLAN_TAG_LEN + this.mtu) return 'eth-too-long';
     // Not VLAN-aware: untagged and priority-tagged (VID 0) frames are ours, other VLANs are not.
     if (eth.vlanId > 0) return 'eth-vlan-foreign';
-    if (!eth.isGroup && !bytesEqual(frame, 0, this.mac, 0, 6)) return 'eth-not-for-us';
-    if (eth.etherType === ETHERTYPE_IPV4) return this.ipv4Input(frame, eth.payloadOffset, eth.payloadLength, eth.isGroup, now);
+    // Broadcast or multicast (the group bit), else our own address (as EthernetFrame.isGroup and
+    // a byte compare with `mac` would say, in fewer steps).
+    const group = (frame[0]! & 1) === 1;
+    if (!group && (((frame[0]! << 8) | frame[1]!) !== this.macHigh ||
+      ((frame[2]! << 24) | (frame[3]! << 16) | (frame[4]! << 8) | frame[5]!) !== this.macLow)) return 'eth-not-for-us';
+    if (eth.etherType === ETHERTYPE_IPV4) return this.ipv4Input(frame, eth.payloadOffset, eth.payloadLength, group, now);
     if (eth.etherType === ETHERTYPE_ARP) return this.arpInput(frame, eth.payloadOffset, eth.payloadLength, now);
     return 'eth-unknown-type';
   }
@@ -270,14 +297,15 @@ export class Interface implements Driven, IpLayer {
     const err = ip.parse(bytes, offset, length, this.checksum);
     if (err !== null) return err;
     this.counters.ipv4In++;
-    const src = ip.src, dst = ip.dst, bcast = this.subnetBroadcast;
+    const src = ip.src, dst = ip.dst, bcast = this.broadcast;
     // RFC 1122 §3.2.1.3: a broadcast or multicast source is never legitimate.
     if (src === IPV4_BROADCAST || src >>> 28 === 0xe || (bcast !== 0 && src === bcast)) return 'ipv4-bad-source';
     const toBroadcast = dst === IPV4_BROADCAST || (bcast !== 0 && dst === bcast);
     if (!toBroadcast && (this.address === 0 || dst !== this.address)) return 'ipv4-not-for-us';
     // RFC 1122 §3.3.6: a link-layer broadcast must carry an IP broadcast.
     if (linkGroup && !toBroadcast) return 'ipv4-not-for-us';
-    if (ip.isFragment) {
+    if ((ip.flagsFragment & IPV4_FRAGMENT_BITS) !== 0) { // ip.isFragment
+      this.reassembling = true;
       const r = this.reassembly.add(ip, now);
       if (typeof r === 'string') return r;
       if (r < 0) return null;
@@ -319,7 +347,7 @@ export class Interface implements Driven, IpLayer {
     if (payloadLength > this.maxPayload) return 'too-big';
     this.ident = (this.ident + 1) & 0xffff;
     emitIpv4(this.tx, ETH_HEADER_LEN, payloadLength, protocol, this.address, dst, this.ttl, this.ident,
-      dontFragment ? IPV4_FLAG_DF : 0, this.checksum);
+      dontFragment ? IPV4_FLAG_DF : 0, this.checksum, this.txView);
     const r = this.transmit(dst, TX_IP_PAYLOAD + payloadLength, now);
     if (r === 'sent' || r === 'queued') this.counters.ipv4Out++;
     return r;
@@ -331,8 +359,8 @@ export class Interface implements Driven, IpLayer {
    */
   private transmit(dst: number, frameLength: number, now: number): SendResult {
     const tx = this.tx;
-    if (dst === IPV4_BROADCAST || dst === this.subnetBroadcast) {
-      emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
+    if (dst === IPV4_BROADCAST || dst === this.broadcast) {
+      this.txHeader(BROADCAST_MAC, 0, ETHERTYPE_IPV4, -1);
       this.sendFrame(tx, frameLength);
       return 'sent';
     }
@@ -346,13 +374,13 @@ export class Interface implements Driven, IpLayer {
     let i = cache.find(nextHop);
     if (i >= 0 && cache.state[i] === ARP_REACHABLE && cache.deadline[i]! > now) {
       ac.hits++;
-      emitEthernet(tx, 0, cache.mac, this.mac, ETHERTYPE_IPV4, i * 6);
+      if (i !== this.txHeaderEntry || cache.learned !== this.txHeaderLearned) this.txHeader(cache.mac, i * 6, ETHERTYPE_IPV4, i);
       this.sendFrame(tx, frameLength);
       return 'sent';
     }
     ac.misses++;
     // The destination MAC is filled in when the reply comes (flushQueued).
-    emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_IPV4);
+    this.txHeader(BROADCAST_MAC, 0, ETHERTYPE_IPV4, -1);
     if (!cache.enqueue(nextHop, tx, frameLength)) {
       ac.queueFull++;
       return 'arp-queue-full';
@@ -360,39 +388,49 @@ export class Interface implements Driven, IpLayer {
     ac.queued++;
     if (i < 0 || cache.state[i] !== ARP_INCOMPLETE) {
       if (i < 0) i = cache.allocate(nextHop, ac);
-      cache.state[i] = ARP_INCOMPLETE;
-      cache.tries[i] = 0;
-      cache.deadline[i] = now; // the first request goes out now
+      cache.resolve(i, now);
       this.arpRetry(i, now);
     }
     return 'queued';
   }
 
+  /**
+   * Write the Ethernet header of the frame in `tx`, to dst[dstOffset, dstOffset+6). `entry` is the
+   * ARP entry that MAC is from, or -1 for any other (see txHeaderEntry).
+   */
+  private txHeader(dst: Uint8Array, dstOffset: number, etherType: number, entry: number): void {
+    emitEthernet(this.tx, 0, dst, this.mac, etherType, dstOffset, this.txView);
+    this.txHeaderEntry = entry;
+    this.txHeaderLearned = this.arp.learned;
+  }
+
   private sendFrame(frame: Uint8Array, length: number): void {
-    this.counters.framesOut++;
-    this.counters.bytesOut += length;
+    const c = this.counters;
+    c.framesOut++;
+    c.bytesOut += length;
     // The Device seam takes a frame, not (buffer, length): a view of the right length.
-    this.device.send(frame === this.tx ? this.txView(length) : frame.subarray(0, length));
+    const last = this.txFrameA;
+    this.device.send(frame !== this.tx ? frame.subarray(0, length) : last.length === length ? last : this.txFrame(length));
   }
 
   /** `tx.subarray(0, length)`, reusing one of the last two views made. */
-  private txView(length: number): Uint8Array {
-    if (this.txViewA.length === length) return this.txViewA;
-    if (this.txViewB.length !== length) {
-      this.txViewB = this.txViewA;
-      this.txViewA = this.tx.subarray(0, length);
-      return this.txViewA;
+  private txFrame(length: number): Uint8Array {
+    if (this.txFrameA.length === length) return this.txFrameA;
+    if (this.txFrameB.length !== length) {
+      this.txFrameB = this.txFrameA;
+      this.txFrameA = this.tx.subarray(0, length);
+      return this.txFrameA;
     }
-    const v = this.txViewB;
-    this.txViewB = this.txViewA;
-    this.txViewA = v;
+    const v = this.txFrameB;
+    this.txFrameB = this.txFrameA;
+    this.txFrameA = v;
     return v;
   }
 
   /** A request is broadcast with a zero target MAC (RFC 826, RFC 5227 §2.3); a reply goes to `peer`. */
   private sendArp(op: number, peer: Uint8Array, targetIp: number): void {
     const tx = this.tx, request = op === ARP_OP_REQUEST;
-    emitEthernet(tx, 0, request ? BROADCAST_MAC : peer, this.mac, ETHERTYPE_ARP);
+    this.txHeader(request ? BROADCAST_MAC : peer, 0, ETHERTYPE_ARP, -1);
     emitArp(tx, ETH_HEADER_LEN, op, this.mac, this.address, request ? ZERO_MAC : peer, targetIp);
     this.sendFrame(tx, ETH_HEADER_LEN + ARP_LEN);
   }
@@ -400,7 +438,7 @@ export class Interface implements Driven, IpLayer {
   /** RFC 5227 §2.1.1: an ARP probe for `candidate`: a broadcast request with sender IP 0. */
   sendArpProbe(candidate: number): void {
     const tx = this.tx;
-    emitEthernet(tx, 0, BROADCAST_MAC, this.mac, ETHERTYPE_ARP);
+    this.txHeader(BROADCAST_MAC, 0, ETHERTYPE_ARP, -1);
     emitArp(tx, ETH_HEADER_LEN, ARP_OP_REQUEST, this.mac, 0, ZERO_MAC, candidate);
     this.sendFrame(tx, ETH_HEADER_LEN + ARP_LEN);
     this.arpCounters.requestsOut++;
@@ -421,16 +459,19 @@ export class Interface implements Driven, IpLayer {
   // ---- timers ----------------------------------------------------------------------------------
 
   poll(now: number): void {
-    const cache = this.arp, n = cache.config.entries;
-    for (let i = 0; i < n; i++) {
-      const state = cache.state[i];
-      if (state === ARP_FREE || cache.deadline[i]! > now) continue;
-      if (state === ARP_REACHABLE) {
-        cache.state[i] = ARP_FREE;
-        this.arpCounters.expired++;
-      } else this.arpRetry(i, now);
+    // Each table is walked only when something in it is due (most polls are for TCP's timers).
+    const cache = this.arp;
+    if (cache.nextDeadline() <= now) {
+      for (let i = 0, n = cache.config.entries; i < n; i++) {
+        const state = cache.state[i];
+        if (state === ARP_FREE || cache.deadline[i]! > now) continue;
+        if (state === ARP_REACHABLE) {
+          cache.free(i);
+          this.arpCounters.expired++;
+        } else this.arpRetry(i, now);
+      }
     }
-    this.reassembly.poll(now, (slot) => this.reassemblyTimeout(slot, now));
+    if (this.reassembling) this.reassembly.poll(now, (slot) => this.reassemblyTimeout(slot, now));
     if (this.announceLeft > 0 && this.announceAt <= now) {
       this.sendArp(ARP_OP_REQUEST, BROADCAST_MAC, this.address);
       this.arpCounters.announcementsOut++;
@@ -448,9 +489,23 @@ export class Interface implements Driven, IpLayer {
   }
 
   nextDeadline(): number {
-    let t = Math.min(this.arp.nextDeadline(), this.reassembly.nextDeadline(), this.announceAt);
-    for (let i = 0; i < this.transportList.length; i++) t = Math.min(t, this.transportList[i]!.nextDeadline());
-    for (let i = 0; i < this.participants.length; i++) t = Math.min(t, this.participants[i]!.nextDeadline());
+    // The platform asks after every batch of frames: comparisons, not Math.min calls.
+    let t = this.arp.nextDeadline();
+    if (this.announceAt < t) t = this.announceAt;
+    if (this.reassembling) {
+      const r = this.reassembly.nextDeadline();
+      if (r === Infinity) this.reassembling = false;
+      else if (r < t) t = r;
+    }
+    const transports = this.transportList, participants = this.participants;
+    for (let i = 0; i < transports.length; i++) {
+      const d = transports[i]!.nextDeadline();
+      if (d < t) t = d;
+    }
+    for (let i = 0; i < participants.length; i++) {
+      const d = participants[i]!.nextDeadline();
+      if (d < t) t = d;
+    }
     return t;
   }
 
@@ -458,14 +513,13 @@ export class Interface implements Driven, IpLayer {
   private arpRetry(i: number, now: number): void {
     const cache = this.arp, ip = cache.ip[i]!;
     if (cache.tries[i]! >= cache.config.retries) {
-      cache.state[i] = ARP_FREE;
+      cache.free(i);
       this.arpCounters.unresolved++;
       cache.dropQueued(ip, this.arpCounters);
       this.log.log('info', 'arp-unresolved', { address: ipv4ToString(ip) });
       return;
     }
-    cache.tries[i]!++;
-    cache.deadline[i] = now + cache.config.retryMs;
+    cache.requested(i, now + cache.config.retryMs);
     this.sendArp(ARP_OP_REQUEST, BROADCAST_MAC, ip);
     this.arpCounters.requestsOut++;
   }

@@ -25,6 +25,8 @@ export interface IpLayer {
   readonly maxPayload: number;
   /** Transmit buffer: write the IPv4 payload at TX_IP_PAYLOAD, then call sendIpv4. */
   readonly tx: Uint8Array;
+  /** A DataView over all of `tx`, for writing its 16- and 32-bit fields (src/wire/bytes.ts viewOf). */
+  readonly txView: DataView;
   readonly checksum: ChecksumFn;
   /** Send the payload already in `tx` at TX_IP_PAYLOAD. `dontFragment` sets DF. */
   sendIpv4(dst: number, protocol: number, payloadLength: number, now: number, dontFragment: boolean): SendResult;

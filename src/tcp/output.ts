@@ -9,6 +9,7 @@ import { IP_PROTO_TCP } from '../wire/ipv4';
 import { seqAdd, seqDiff, seqGt, seqGeq, seqLeq, seqLt } from '../wire/seq';
 import {
   MAX_SACK_BLOCKS, TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptions, emitTcp, writeTcpOptions,
+  writeTimestampsOption,
 } from '../wire/tcp';
 import { ccRestartAfterIdle } from './congestion';
 import type { TcpConfig } from './config';
@@ -27,7 +28,10 @@ const options = new TcpOptions();
 
 /** SACK blocks an ACK of `c` carries now (RFC 2018 §4: 3 beside timestamps, else 4). */
 function sackBlocksNow(c: Connection): number {
-  return (c.flags & SACK_OK) !== 0 ? Math.min(c.reassembly.count, (c.flags & TS_OK) !== 0 ? 3 : MAX_SACK_BLOCKS) : 0;
+  if ((c.flags & SACK_OK) === 0) return 0;
+  const held = c.reassembly.count;
+  const most = (c.flags & TS_OK) !== 0 ? 3 : MAX_SACK_BLOCKS;
+  return held < most ? held : most;
 }
 
 /** Option bytes every non-SYN segment of `c` carries now; payload shrinks by as much (RFC 6691). */
@@ -36,13 +40,23 @@ export function optionSpace(c: Connection): number {
   return ((c.flags & TS_OK) !== 0 ? 12 : 0) + (blocks > 0 ? 4 + 8 * blocks : 0);
 }
 
-/** The window to advertise now, bytes, with receiver-side silly window avoidance (RFC 1122 §4.2.3.3). */
-function advertisedWindow(c: Connection): number {
-  const free = Math.min(c.receiveBuffer.free, 0xffff << c.v[RCV_SCALE]);
-  const edge = seqAdd(c.rcvNxt, free);
+/**
+ * The window to advertise now, bytes, with receiver-side silly window avoidance (RFC 1122
+ * §4.2.3.3); `scale` is our window scale (RCV.WIND.SHIFT).
+ */
+function advertisedWindow(c: Connection, scale: number): number {
+  const room = c.receiveBuffer.free, most = 0xffff << scale;
+  const offer = room < most ? room : most;
+  // The window the right edge we announced last leaves (RCV.ADV - RCV.NXT), and how far the edge
+  // would move if we offered all we can (RCV.NXT + offer - RCV.ADV, modulo 2^32).
+  const current = seqDiff(c.rcvAdv, c.rcvNxt);
+  const moved = (offer - current) | 0;
   // Move the right edge only by at least min(MSS, half the buffer), never backwards.
-  if (seqGt(edge, c.rcvAdv) && (seqDiff(edge, c.rcvAdv) >= windowStep(c) || seqDiff(c.rcvAdv, c.rcvNxt) <= 0)) c.rcvAdv = edge;
-  return Math.max(0, seqDiff(c.rcvAdv, c.rcvNxt));
+  if (moved > 0 && (moved >= windowStep(c) || current <= 0)) {
+    c.rcvAdv = seqAdd(c.rcvNxt, offer);
+    return offer;
+  }
+  return current > 0 ? current : 0;
 }
 
 /**
@@ -52,8 +66,8 @@ function advertisedWindow(c: Connection): number {
  * and a step of the bare MSS would never be reached by one of them.
  */
 export function windowStep(c: Connection): number {
-  const full = c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0);
-  return Math.min(full, c.receiveBuffer.capacity >> 1);
+  const full = c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0), half = c.receiveBuffer.capacity >> 1;
+  return full < half ? full : half;
 }
 
 /**
@@ -61,48 +75,67 @@ export function windowStep(c: Connection): number {
  * bytes after SND.UNA. Returns false when the interface could not take it (no route, no address).
  */
 export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: number, dataOffset: number, dataLength: number, now: number): boolean {
-  const ip = ctx.ip, tx = ip.tx, at = TX_IP_PAYLOAD, config = ctx.config;
-  const o = options;
-  o.reset();
+  const ip = ctx.ip, tx = ip.tx, view = ip.txView, at = TX_IP_PAYLOAD, v = c.v;
+  let optLen = 0;
   if (flags & TCP_SYN) {
     // RFC 7323 §2.2, §3.2 and RFC 2018 §2: offer in a SYN; in a SYN-ACK only what the peer offered.
     const offering = c.state === SYN_SENT;
-    synOptions(o, config, c.v[RCV_MSS], c.v[RCV_SCALE], offering || (c.flags & PEER_OFFERED_SCALE) !== 0, offering || (c.flags & TS_OK) !== 0,
-      offering || (c.flags & SACK_OK) !== 0, offering ? 0 : c.v[TS_RECENT], now);
+    synOptions(options, ctx.config, v[RCV_MSS], v[RCV_SCALE], offering || (c.flags & PEER_OFFERED_SCALE) !== 0, offering || (c.flags & TS_OK) !== 0,
+      offering || (c.flags & SACK_OK) !== 0, offering ? 0 : v[TS_RECENT], now);
+    optLen = writeTcpOptions(tx, at + TCP_HEADER_LEN, options, view);
   } else if (!(flags & TCP_RST)) {
-    if ((c.flags & TS_OK) !== 0) {
-      o.hasTimestamps = true;
-      o.tsVal = now >>> 0;
-      o.tsEcr = c.v[TS_RECENT];
+    // After the handshake: timestamps if agreed (RFC 7323 §3.2), SACK blocks while the
+    // reassembly queue holds data (RFC 2018 §4). Most segments carry no options or the
+    // timestamps alone, written without filling the options object.
+    const blocks = flags & TCP_ACK ? sackBlocksNow(c) : 0;
+    if (blocks > 0) {
+      const o = options;
+      o.reset();
+      if ((c.flags & TS_OK) !== 0) {
+        o.hasTimestamps = true;
+        o.tsVal = now >>> 0;
+        o.tsEcr = v[TS_RECENT];
+      }
+      o.sackCount = c.reassembly.sackBlocks(o.sackBlocks, blocks);
+      optLen = writeTcpOptions(tx, at + TCP_HEADER_LEN, o, view);
+    } else if ((c.flags & TS_OK) !== 0) {
+      optLen = writeTimestampsOption(view, at + TCP_HEADER_LEN, now >>> 0, v[TS_RECENT]);
     }
-    if (flags & TCP_ACK) o.sackCount = c.reassembly.sackBlocks(o.sackBlocks, sackBlocksNow(c));
   }
-  const optLen = writeTcpOptions(tx, at + TCP_HEADER_LEN, o);
   const payloadAt = at + TCP_HEADER_LEN + optLen;
   if (dataLength > 0) c.sendBuffer.peek(dataOffset, tx, payloadAt, dataLength);
   // RFC 7323 §2.2: the window field of a SYN is never scaled.
-  const window = flags & TCP_SYN ? Math.min(c.receiveBuffer.free, 0xffff) : advertisedWindow(c) >>> c.v[RCV_SCALE];
+  let window: number;
+  if (flags & TCP_SYN) {
+    const room = c.receiveBuffer.free;
+    window = room < 0xffff ? room : 0xffff;
+  } else {
+    const scale = v[RCV_SCALE];
+    window = advertisedWindow(c, scale) >>> scale;
+  }
   // A SYN-ACK's window is advertised too: remember its right edge (else the first read would
   // announce the window again).
   if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK) && seqGt(seqAdd(c.rcvNxt, window), c.rcvAdv)) c.rcvAdv = seqAdd(c.rcvNxt, window);
   const ack = flags & TCP_ACK ? c.rcvNxt : 0;
-  emitTcp(tx, at, c.v[LOCAL_PORT], c.v[REMOTE_PORT], seq, ack, flags, window, 0, optLen, dataLength, c.v[LOCAL_IP], c.v[REMOTE_IP], ip.checksum);
-  const r = ip.sendIpv4(c.v[REMOTE_IP], IP_PROTO_TCP, TCP_HEADER_LEN + optLen + dataLength, now, true);
+  const remoteIp = v[REMOTE_IP];
+  emitTcp(tx, at, v[LOCAL_PORT], v[REMOTE_PORT], seq, ack, flags, window, 0, optLen, dataLength, v[LOCAL_IP], remoteIp, ip.checksum, view);
+  const r = ip.sendIpv4(remoteIp, IP_PROTO_TCP, TCP_HEADER_LEN + optLen + dataLength, now, true);
   if (flags & TCP_ACK) {
     // Any ACK we send satisfies the pending one (RFC 1122 §4.2.3.2), and is Last.ACK.sent (RFC 7323 §4.3).
     c.flags &= ~ACK_NOW;
     c.ackAt = Infinity;
     c.unackedBytes = 0;
-    c.v[LAST_ACK_SENT] = c.rcvNxt;
+    v[LAST_ACK_SENT] = c.rcvNxt;
   }
   if (dataLength > 0) {
-    c.v[LAST_SEND_AT] = now;
-    c.v[BYTES_SENT] += dataLength;
+    v[LAST_SEND_AT] = now;
+    v[BYTES_SENT] += dataLength;
   }
-  c.v[SEGMENTS_OUT]++;
-  ctx.counters.segmentsOut++;
-  ctx.counters.bytesOut += dataLength;
-  if (flags & TCP_RST) ctx.counters.resetsOut++;
+  v[SEGMENTS_OUT]++;
+  const counters = ctx.counters;
+  counters.segmentsOut++;
+  counters.bytesOut += dataLength;
+  if (flags & TCP_RST) counters.resetsOut++;
   return r === 'sent' || r === 'queued';
 }
 
@@ -151,7 +184,7 @@ export function sendPureAck(ctx: TcpContext, c: Connection, now: number): void {
  * the FIN: a retransmission RFC 9293 always allows. Challenge ACKs stay bare (sendPureAck).
  */
 export function sendAck(ctx: TcpContext, c: Connection, now: number): void {
-  if (ctx.config.resendFinWithAck && (c.flags & FIN_SENT) !== 0 && seqLeq(c.sndUna, c.v[FIN_SEQ])) {
+  if ((c.flags & FIN_SENT) !== 0 && ctx.config.resendFinWithAck && seqLeq(c.sndUna, c.v[FIN_SEQ])) {
     sendSegment(ctx, c, c.v[FIN_SEQ], TCP_ACK | TCP_FIN, 0, 0, now);
   } else sendPureAck(ctx, c, now);
 }

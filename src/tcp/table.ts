@@ -14,6 +14,8 @@ export class TupleIndex {
   /** Bucket of each slot, or -1 when the slot is not in the index. */
   private readonly bucketOf: Int32Array;
   private readonly mask: number;
+  /** The slot `find` returned last (a hint, checked against the tuple before use). */
+  private lastFound = 0;
   size = 0;
 
   constructor(readonly capacity: number, private readonly hasher: TupleHasher) {
@@ -33,9 +35,18 @@ export class TupleIndex {
     // costs no hash.
     if (this.size === 0) return -1;
     const ports = ((localPort << 16) | remotePort) >>> 0;
-    let s = this.heads[this.bucket(localIp, localPort, remoteIp, remotePort)]!;
+    const portsOf = this.ports, remoteOf = this.remoteIp, localOf = this.localIp;
+    // Segments come in runs for one connection: the slot found last is tried before the hash (a
+    // keyed MAC, the dearest part of a lookup). A tuple is in the index once at most, so a slot
+    // still in the index that holds it is the answer.
+    let s = this.lastFound;
+    if (portsOf[s] === ports && remoteOf[s] === remoteIp && localOf[s] === localIp && this.bucketOf[s]! >= 0) return s;
+    s = this.heads[this.bucket(localIp, localPort, remoteIp, remotePort)]!;
     while (s >= 0) {
-      if (this.ports[s] === ports && this.remoteIp[s] === remoteIp && this.localIp[s] === localIp) return s;
+      if (portsOf[s] === ports && remoteOf[s] === remoteIp && localOf[s] === localIp) {
+        this.lastFound = s;
+        return s;
+      }
       s = this.next[s]!;
     }
     return -1;

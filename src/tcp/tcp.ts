@@ -675,7 +675,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   ): void {
     const o = this.synAckOptions;
     synOptions(o, this.config, this.ip.maxPayload - 20, this.ourScale(), windowScale >= 0, tsOk, sackOk, tsEcr, now);
-    const optLen = writeTcpOptions(this.ip.tx, TX_IP_PAYLOAD + 20, o);
+    const optLen = writeTcpOptions(this.ip.tx, TX_IP_PAYLOAD + 20, o, this.ip.txView);
     this.sendBare(localIp, localPort, remoteIp, remotePort, iss, seqAdd(irs, 1), TCP_SYN | TCP_ACK,
       Math.min(this.config.receiveBuffer, 0xffff), now, optLen);
   }
@@ -770,7 +770,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     window: number, now: number, optionsLength = 0,
   ): void {
     const ip = this.ip;
-    emitTcp(ip.tx, TX_IP_PAYLOAD, localPort, remotePort, seq, ack, flags, window, 0, optionsLength, 0, localIp, remoteIp, ip.checksum);
+    emitTcp(ip.tx, TX_IP_PAYLOAD, localPort, remotePort, seq, ack, flags, window, 0, optionsLength, 0, localIp, remoteIp, ip.checksum, ip.txView);
     ip.sendIpv4(remoteIp, IP_PROTO_TCP, 20 + optionsLength, now, true);
     this.counters.segmentsOut++;
     if (flags & TCP_RST) this.counters.resetsOut++;

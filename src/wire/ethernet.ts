@@ -3,7 +3,7 @@
 // (it accepts untagged and priority-tagged VID 0 frames and drops other VLANs). Stacked tags
 // (802.1ad) are refused here.
 
-import { copyMac, read16, write16 } from './bytes';
+import { copyMac, viewOf } from './bytes';
 
 export const ETH_HEADER_LEN = 14;
 export const ETH_ADDR_LEN = 6;
@@ -39,13 +39,15 @@ export class EthernetFrame {
     this.offset = offset;
     this.length = length;
     if (length < ETH_HEADER_LEN) return 'eth-too-short';
-    let type = read16(bytes, offset + 12);
+    // Fields of a received frame are read byte by byte, inline: a DataView per frame would cost
+    // more than it saves (~60 ns to make under V8; see viewOf).
+    let type = (bytes[offset + 12]! << 8) | bytes[offset + 13]!;
     let header = ETH_HEADER_LEN;
     this.vlanId = -1;
     if (type === ETHERTYPE_VLAN) {
       if (length < ETH_HEADER_LEN + VLAN_TAG_LEN) return 'eth-too-short';
-      this.vlanId = read16(bytes, offset + 14) & 0x0fff;
-      type = read16(bytes, offset + 16);
+      this.vlanId = ((bytes[offset + 14]! << 8) | bytes[offset + 15]!) & 0x0fff;
+      type = (bytes[offset + 16]! << 8) | bytes[offset + 17]!;
       header += VLAN_TAG_LEN;
     }
     if (type === ETHERTYPE_VLAN || type === ETHERTYPE_QINQ) return 'eth-vlan-stacked';
@@ -80,12 +82,15 @@ export class EthernetFrame {
 
 /**
  * Write an untagged Ethernet II header at buf[off]; returns the header length. The destination is
- * dst[dstOffset, dstOffset+6) (a MAC inside a table or a frame need not be cut out first).
+ * dst[dstOffset, dstOffset+6) (a MAC inside a table or a frame need not be cut out first). `view`
+ * is a DataView over `buf` (a caller that keeps one passes it).
  */
-export function emitEthernet(buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, etherType: number, dstOffset = 0): number {
+export function emitEthernet(
+  buf: Uint8Array, off: number, dst: Uint8Array, src: Uint8Array, etherType: number, dstOffset = 0, view: DataView = viewOf(buf),
+): number {
   copyMac(dst, dstOffset, buf, off);
   copyMac(src, 0, buf, off + 6);
-  write16(buf, off + 12, etherType);
+  view.setUint16(off + 12, etherType);
   return ETH_HEADER_LEN;
 }
 

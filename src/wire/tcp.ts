@@ -3,8 +3,8 @@
 // unknown kind are skipped by their length (RFC 9293 §3.2 "MUST be prepared to handle" them); an
 // option whose length is impossible or runs past the header makes the segment unusable.
 
-import { read16, read32, write16, write32 } from './bytes';
-import { type ChecksumFn, onesSum, finish, pseudoHeaderSum } from './checksum';
+import { read16, read32, viewOf } from './bytes';
+import { type ChecksumFn, onesSum, pseudoHeaderSum } from './checksum';
 import { IP_PROTO_TCP } from './ipv4';
 
 export const TCP_HEADER_LEN = 20;
@@ -107,8 +107,9 @@ export function parseTcpOptions(bytes: Uint8Array, offset: number, length: numbe
       case TCPOPT_TIMESTAMP:
         if (len !== 10) return 'tcp-option-length';
         out.hasTimestamps = true;
-        out.tsVal = read32(bytes, i + 2);
-        out.tsEcr = read32(bytes, i + 6);
+        // On every segment of a connection with timestamps: inline, as TcpSegment.parse reads.
+        out.tsVal = ((bytes[i + 2]! << 24) | (bytes[i + 3]! << 16) | (bytes[i + 4]! << 8) | bytes[i + 5]!) >>> 0;
+        out.tsEcr = ((bytes[i + 6]! << 24) | (bytes[i + 7]! << 16) | (bytes[i + 8]! << 8) | bytes[i + 9]!) >>> 0;
         break;
       default:
         out.unknown++;
@@ -128,17 +129,18 @@ export class TcpSegment {
   headerLength = 0;
   flags = 0;
   window = 0;
-  checksum = 0;
   urgentPointer = 0;
-  optionsOffset = 0;
-  optionsLength = 0;
   payloadOffset = 0;
   payloadLength = 0;
+  /** The options of the segment parsed last; written only by `parse` (read, never write it). */
   readonly options = new TcpOptions();
+  /** `options` is in its reset state (the last header had none): a header without any skips it. */
+  private optionsClear = true;
 
   /**
    * Bind to the IP payload bytes[offset, offset+length) sent from `src` to `dst`, verify the
-   * checksum (unless `sum` is null) and parse the options.
+   * checksum (unless `sum` is null) and parse the options. Header fields are read inline, as
+   * Ipv4Packet.parse reads its own.
    */
   parse(
     bytes: Uint8Array, offset: number, length: number, src: number, dst: number,
@@ -152,22 +154,41 @@ export class TcpSegment {
     if (sum !== null && sum(bytes, offset, length, pseudoHeaderSum(src, dst, IP_PROTO_TCP, length)) !== 0xffff) {
       return 'tcp-bad-checksum';
     }
-    const err = parseTcpOptions(bytes, offset + TCP_HEADER_LEN, hl - TCP_HEADER_LEN, this.options);
-    if (err !== null) return err;
-    this.srcPort = read16(bytes, offset);
-    this.dstPort = read16(bytes, offset + 2);
-    this.seq = read32(bytes, offset + 4);
-    this.ack = read32(bytes, offset + 8);
+    // Most segments of a connection carry no options (or the same few): no walk for none, and
+    // no reset either after another header without any.
+    if (hl === TCP_HEADER_LEN) {
+      if (!this.optionsClear) {
+        this.options.reset();
+        this.optionsClear = true;
+      }
+    } else {
+      this.optionsClear = false;
+      const err = parseTcpOptions(bytes, offset + TCP_HEADER_LEN, hl - TCP_HEADER_LEN, this.options);
+      if (err !== null) return err;
+    }
+    const b = bytes, o = offset;
+    this.srcPort = (b[o]! << 8) | b[o + 1]!;
+    this.dstPort = (b[o + 2]! << 8) | b[o + 3]!;
+    this.seq = ((b[o + 4]! << 24) | (b[o + 5]! << 16) | (b[o + 6]! << 8) | b[o + 7]!) >>> 0;
+    this.ack = ((b[o + 8]! << 24) | (b[o + 9]! << 16) | (b[o + 10]! << 8) | b[o + 11]!) >>> 0;
     this.headerLength = hl;
-    this.flags = bytes[offset + 13]!;
-    this.window = read16(bytes, offset + 14);
-    this.checksum = read16(bytes, offset + 16);
-    this.urgentPointer = read16(bytes, offset + 18);
-    this.optionsOffset = offset + TCP_HEADER_LEN;
-    this.optionsLength = hl - TCP_HEADER_LEN;
+    this.flags = b[o + 13]!;
+    this.window = (b[o + 14]! << 8) | b[o + 15]!;
+    this.urgentPointer = (b[o + 18]! << 8) | b[o + 19]!;
     this.payloadOffset = offset + hl;
     this.payloadLength = length - hl;
     return null;
+  }
+
+  /** The checksum field as received. */
+  get checksum(): number {
+    return read16(this.bytes, this.offset + 16);
+  }
+  get optionsOffset(): number {
+    return this.offset + TCP_HEADER_LEN;
+  }
+  get optionsLength(): number {
+    return this.headerLength - TCP_HEADER_LEN;
   }
 
   /** SEG.LEN: payload plus one for each of SYN and FIN (RFC 9293 §3.4). */
@@ -176,62 +197,89 @@ export class TcpSegment {
   }
 }
 
+// The kind and length bytes of each option as the 32-bit word writeTcpOptions stores at once, in
+// network order, NOPs included: MSS, 4 (then the value); NOP, NOP, TS, 10; SACK-permitted, 2, TS,
+// 10; NOP, NOP, SACK-permitted, 2; NOP, WS, 3 (then the shift); NOP, NOP, SACK (then the length).
+const MSS_WORD = (TCPOPT_MSS << 24) | (4 << 16);
+const TS_WORD = (TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) | (TCPOPT_TIMESTAMP << 8) | 10;
+const SACK_PERMITTED_TS_WORD = (TCPOPT_SACK_PERMITTED << 24) | (2 << 16) | (TCPOPT_TIMESTAMP << 8) | 10;
+const SACK_PERMITTED_WORD = (TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) | (TCPOPT_SACK_PERMITTED << 8) | 2;
+const WSCALE_WORD = (TCPOPT_NOP << 24) | (TCPOPT_WSCALE << 16) | (3 << 8);
+const SACK_WORD = (TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) | (TCPOPT_SACK << 8);
+
 /**
  * Write options at buf[off] in the order Linux and FreeBSD use (MSS, SACK-permitted beside
  * timestamps, window scale, SACK blocks), NOP-padded to a multiple of 4; returns their length.
  * Fields of `opts` at their "absent" values are left out; SACK blocks beyond what fits in 40
  * bytes are dropped (most recent first is the caller's ordering, RFC 2018 §4).
  */
-export function writeTcpOptions(buf: Uint8Array, off: number, opts: TcpOptions): number {
+export function writeTcpOptions(buf: Uint8Array, off: number, opts: TcpOptions, view: DataView = viewOf(buf)): number {
   let i = off;
   if (opts.mss >= 0) {
-    buf[i] = TCPOPT_MSS; buf[i + 1] = 4; write16(buf, i + 2, opts.mss); i += 4;
+    view.setUint32(i, MSS_WORD | (opts.mss & 0xffff));
+    i += 4;
   }
-  if (opts.sackPermitted && opts.hasTimestamps) {
-    buf[i] = TCPOPT_SACK_PERMITTED; buf[i + 1] = 2; i += 2;
-    buf[i] = TCPOPT_TIMESTAMP; buf[i + 1] = 10; write32(buf, i + 2, opts.tsVal); write32(buf, i + 6, opts.tsEcr); i += 10;
-  } else if (opts.hasTimestamps) {
-    buf[i] = TCPOPT_NOP; buf[i + 1] = TCPOPT_NOP; i += 2;
-    buf[i] = TCPOPT_TIMESTAMP; buf[i + 1] = 10; write32(buf, i + 2, opts.tsVal); write32(buf, i + 6, opts.tsEcr); i += 10;
+  if (opts.hasTimestamps) {
+    // SACK-permitted takes the place of the two NOPs that align the timestamps.
+    view.setUint32(i, opts.sackPermitted ? SACK_PERMITTED_TS_WORD : TS_WORD);
+    view.setUint32(i + 4, opts.tsVal);
+    view.setUint32(i + 8, opts.tsEcr);
+    i += 12;
   } else if (opts.sackPermitted) {
-    buf[i] = TCPOPT_NOP; buf[i + 1] = TCPOPT_NOP; buf[i + 2] = TCPOPT_SACK_PERMITTED; buf[i + 3] = 2; i += 4;
+    view.setUint32(i, SACK_PERMITTED_WORD);
+    i += 4;
   }
   if (opts.windowScale >= 0) {
-    buf[i] = TCPOPT_NOP; buf[i + 1] = TCPOPT_WSCALE; buf[i + 2] = 3; buf[i + 3] = opts.windowScale; i += 4;
+    view.setUint32(i, WSCALE_WORD | (opts.windowScale & 0xff));
+    i += 4;
   }
-  const room = Math.floor((TCP_MAX_OPTIONS_LEN - (i - off) - 4) / 8);
-  const n = Math.min(opts.sackCount, room, MAX_SACK_BLOCKS);
+  const room = (TCP_MAX_OPTIONS_LEN - (i - off) - 4) >> 3;
+  let n = opts.sackCount;
+  if (n > room) n = room;
+  if (n > MAX_SACK_BLOCKS) n = MAX_SACK_BLOCKS;
   if (n > 0) {
-    buf[i] = TCPOPT_NOP; buf[i + 1] = TCPOPT_NOP; buf[i + 2] = TCPOPT_SACK; buf[i + 3] = 2 + n * 8; i += 4;
-    for (let b = 0; b < n; b++) {
-      write32(buf, i, opts.sackBlocks[b * 2]!);
-      write32(buf, i + 4, opts.sackBlocks[b * 2 + 1]!);
-      i += 8;
+    view.setUint32(i, SACK_WORD | ((2 + n * 8) & 0xff));
+    i += 4;
+    const blocks = opts.sackBlocks;
+    for (let b = 0; b < n; b++, i += 8) {
+      view.setUint32(i, blocks[b * 2]!);
+      view.setUint32(i + 4, blocks[b * 2 + 1]!);
     }
   }
   return i - off;
 }
 
 /**
+ * Write NOP, NOP, timestamps (RFC 7323 §3.2, the layout of its Appendix A) at off: the 12 option
+ * bytes writeTcpOptions writes for timestamps alone, for the segments that carry nothing else.
+ */
+export function writeTimestampsOption(view: DataView, off: number, tsVal: number, tsEcr: number): number {
+  view.setUint32(off, TS_WORD);
+  view.setUint32(off + 4, tsVal);
+  view.setUint32(off + 8, tsEcr);
+  return 12;
+}
+
+/**
  * Write a TCP header at buf[off] whose options (optionsLength bytes, a multiple of 4) are already
- * at off+20 and payload after them; fills in the checksum; returns the header length.
+ * at off+20 and payload after them; fills in the checksum; returns the header length. `view` is a
+ * DataView over `buf` (a caller that keeps one passes it).
  */
 export function emitTcp(
   buf: Uint8Array, off: number, srcPort: number, dstPort: number, seq: number, ack: number,
   flags: number, window: number, urgentPointer: number, optionsLength: number, payloadLength: number,
-  src: number, dst: number, sum: ChecksumFn = onesSum,
+  src: number, dst: number, sum: ChecksumFn = onesSum, view: DataView = viewOf(buf),
 ): number {
   const hl = TCP_HEADER_LEN + optionsLength;
-  write16(buf, off, srcPort);
-  write16(buf, off + 2, dstPort);
-  write32(buf, off + 4, seq);
-  write32(buf, off + 8, ack);
-  buf[off + 12] = (hl / 4) << 4;
-  buf[off + 13] = flags;
-  write16(buf, off + 14, window);
-  write16(buf, off + 16, 0);
-  write16(buf, off + 18, urgentPointer);
+  // Two 16-bit fields a store where they are neighbours: ports; data offset (high 4 bits of byte
+  // 12) and flags (byte 13); checksum (0 while summing) and urgent pointer.
+  view.setUint32(off, (srcPort << 16) | (dstPort & 0xffff));
+  view.setUint32(off + 4, seq);
+  view.setUint32(off + 8, ack);
+  view.setUint16(off + 12, ((((hl / 4) << 4) & 0xff) << 8) | (flags & 0xff));
+  view.setUint16(off + 14, window);
+  view.setUint32(off + 16, urgentPointer & 0xffff);
   const len = hl + payloadLength;
-  write16(buf, off + 16, finish(sum(buf, off, len, pseudoHeaderSum(src, dst, IP_PROTO_TCP, len))));
+  view.setUint16(off + 16, ~sum(buf, off, len, pseudoHeaderSum(src, dst, IP_PROTO_TCP, len))); // finish()
   return hl;
 }

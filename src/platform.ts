@@ -10,7 +10,9 @@ export interface Device {
   readonly mtu: number;
   /**
    * Transmit one frame. The bytes are only valid for the duration of the call (the core reuses
-   * its transmit buffer), so a platform that queues the frame must copy it.
+   * its transmit buffer), so a platform that queues the frame must copy it. A device must not write
+   * into the frame: the core keeps the Ethernet header it wrote there for the next frame to the
+   * same neighbour (src/iface/interface.ts).
    */
   send(frame: Uint8Array): void;
 }

@@ -13,7 +13,7 @@ import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED } from '../wire/icmp';
 import { IP_PROTO_TCP, type Ipv4Packet, ipv4ToString } from '../wire/ipv4';
 import { read32 } from '../wire/bytes';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from '../wire/seq';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpOptions, TcpSegment, emitTcp, writeTcpOptions } from '../wire/tcp';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, emitTcp, writeSynOptions } from '../wire/tcp';
 import { type TcpConfig, type TcpCounters, type TcpDropReason, defaultTcpConfig, newTcpCounters } from './config';
 import {
   Connection, type ConnectionHandler, type ConnectionOwner, ACK_NOW, CHALLENGE_COUNT,
@@ -28,7 +28,7 @@ import { segmentArrives, takeSynOptions } from './input';
 import { EphemeralPorts } from './ports';
 import { IsnGenerator, TupleHasher } from './isn';
 import { BlockPerSyn, type HalfOpenPolicy, Listener, type ListenerHandler, type ListenerOwner } from './listener';
-import { output, sendPureAck, sendReset, sendSyn, synOptions, windowStep } from './output';
+import { output, sendPureAck, sendReset, sendSyn, windowStep } from './output';
 import { connectionDeadline, connectionTimers } from './timers';
 import { TupleIndex } from './table';
 import { TW_ACK, TW_CHALLENGE, TW_DROP, TW_FIN_AGAIN, TW_REOPEN, TW_RESET, TimeWaitTable } from './timewait';
@@ -99,12 +99,17 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   private challengeWindowStart = -Infinity;
   private challengeCount = 0;
   private readonly blockPerSyn: BlockPerSyn;
+  /** Our window-scale shift (RFC 7323 §2.3), and the unscaled window of segments sent without a block (SYN-ACKs from the cache or a cookie, challenge ACKs): both follow from the ring size, fixed at construction. */
+  private readonly scale: number;
+  private readonly bareWindow: number;
 
   constructor(iface: Interface, init: TcpInit) {
     this.config = {
       ...defaultTcpConfig, ...init.config,
       synDefence: { ...defaultTcpConfig.synDefence, ...init.config?.synDefence },
     };
+    this.scale = Math.max(this.config.windowScale, scaleFor(this.config.receiveBuffer));
+    this.bareWindow = Math.min(this.config.receiveBuffer, 0xffff);
     this.ip = iface;
     this.log = init.log ?? silentLog;
     this.clock = init.clock ?? iface.clock;
@@ -441,17 +446,27 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
         if (!this.used[i]) continue;
         const c = blocks[i]!;
         if (connectionDeadline(c) <= now) connectionTimers(this, c, now);
-        if (this.used[i]) earliest = Math.min(earliest, connectionDeadline(c));
+        if (this.used[i]) {
+          const d = connectionDeadline(c);
+          if (d < earliest) earliest = d;
+        }
       }
       // Timers armed while firing others were recorded in this.earliest; keep the smaller.
       this.earliest = earliest;
     }
-    this.timeWait.poll(now, (e) => this.timeWaitGone(e));
+    this.timeWait.poll(now, this.timeWaitExpired);
     this.synCache.poll(now);
   }
 
+  // Made once: a closure per poll would be an allocation per poll under XS.
+  private readonly timeWaitExpired = (e: number): void => this.timeWaitGone(e);
+
   nextDeadline(): number {
-    return Math.min(this.earliest, this.timeWait.nextDeadline(), this.synCache.nextDeadline());
+    // Comparisons, not Math.min: asked after every frame, and a call costs under XS.
+    let at = this.earliest;
+    const tw = this.timeWait.nextDeadline(), syn = this.synCache.nextDeadline();
+    if (tw < at) at = tw;
+    return syn < at ? syn : at;
   }
 
   // ---- TcpContext ----------------------------------------------------------------------------------
@@ -552,7 +567,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
       this.counters.challengeAcksLimited++;
       return;
     }
-    this.sendBare(localIp, localPort, remoteIp, remotePort, seq, ack, TCP_ACK, Math.min(this.config.receiveBuffer, 0xffff), now);
+    this.sendBare(localIp, localPort, remoteIp, remotePort, seq, ack, TCP_ACK, this.bareWindow, now);
   }
 
   /** The stack-wide challenge ACK budget (RFC 5961 §7); counts the ACK when allowed. */
@@ -673,17 +688,11 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     localIp: number, localPort: number, remoteIp: number, remotePort: number, iss: number, irs: number,
     windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number,
   ): void {
-    const o = this.synAckOptions;
-    synOptions(o, this.config, this.ip.maxPayload - 20, this.ourScale(), windowScale >= 0, tsOk, sackOk, tsEcr, now);
-    const optLen = writeTcpOptions(this.ip.tx, TX_IP_PAYLOAD + 20, o, this.ip.txView);
-    this.sendBare(localIp, localPort, remoteIp, remotePort, iss, seqAdd(irs, 1), TCP_SYN | TCP_ACK,
-      Math.min(this.config.receiveBuffer, 0xffff), now, optLen);
-  }
-
-  private readonly synAckOptions = new TcpOptions();
-
-  private ourScale(): number {
-    return Math.max(this.config.windowScale, scaleFor(this.config.receiveBuffer));
+    // What synOptions (output.ts) gives a connection's SYN-ACK, written without an options object.
+    const config = this.config, ip = this.ip;
+    const optLen = writeSynOptions(ip.txView, TX_IP_PAYLOAD + 20, ip.maxPayload - 20,
+      config.windowScale >= 0 && windowScale >= 0 ? this.scale : -1, config.sack && sackOk, config.timestamps && tsOk, now >>> 0, tsEcr);
+    this.sendBare(localIp, localPort, remoteIp, remotePort, iss, seqAdd(irs, 1), TCP_SYN | TCP_ACK, this.bareWindow, now, optLen);
   }
 
   // ---- blocks --------------------------------------------------------------------------------------
@@ -700,7 +709,7 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     c.sndMax = c.v[ISS];
     c.v[RCV_MSS] = this.ip.maxPayload - 20;
     c.sndMss = 536;
-    c.v[RCV_SCALE] = this.config.windowScale < 0 ? 0 : this.ourScale();
+    c.v[RCV_SCALE] = this.config.windowScale < 0 ? 0 : this.scale;
     c.v[RTO] = this.config.initialRtoMs;
     this.index.insert(c.slot, localIp, localPort, remoteIp, remotePort);
     c.flags |= INDEXED;
@@ -744,7 +753,12 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
   }
 
   private listenerOn(port: number): Listener | null {
-    for (const l of this.listeners) if (l.open && l.port === port) return l;
+    // An index loop: for-of builds an iterator per call, and every SYN asks.
+    const ls = this.listeners;
+    for (let i = 0; i < ls.length; i++) {
+      const l = ls[i]!;
+      if (l.port === port && l.open) return l;
+    }
     return null;
   }
 

@@ -214,25 +214,7 @@ const SACK_WORD = (TCPOPT_NOP << 24) | (TCPOPT_NOP << 16) | (TCPOPT_SACK << 8);
  * bytes are dropped (most recent first is the caller's ordering, RFC 2018 §4).
  */
 export function writeTcpOptions(buf: Uint8Array, off: number, opts: TcpOptions, view: DataView = viewOf(buf)): number {
-  let i = off;
-  if (opts.mss >= 0) {
-    view.setUint32(i, MSS_WORD | (opts.mss & 0xffff));
-    i += 4;
-  }
-  if (opts.hasTimestamps) {
-    // SACK-permitted takes the place of the two NOPs that align the timestamps.
-    view.setUint32(i, opts.sackPermitted ? SACK_PERMITTED_TS_WORD : TS_WORD);
-    view.setUint32(i + 4, opts.tsVal);
-    view.setUint32(i + 8, opts.tsEcr);
-    i += 12;
-  } else if (opts.sackPermitted) {
-    view.setUint32(i, SACK_PERMITTED_WORD);
-    i += 4;
-  }
-  if (opts.windowScale >= 0) {
-    view.setUint32(i, WSCALE_WORD | (opts.windowScale & 0xff));
-    i += 4;
-  }
+  let i = off + writeSynOptions(view, off, opts.mss, opts.windowScale, opts.sackPermitted, opts.hasTimestamps, opts.tsVal, opts.tsEcr);
   const room = (TCP_MAX_OPTIONS_LEN - (i - off) - 4) >> 3;
   let n = opts.sackCount;
   if (n > room) n = room;
@@ -245,6 +227,37 @@ export function writeTcpOptions(buf: Uint8Array, off: number, opts: TcpOptions, 
       view.setUint32(i, blocks[b * 2]!);
       view.setUint32(i + 4, blocks[b * 2 + 1]!);
     }
+  }
+  return i - off;
+}
+
+/**
+ * Write MSS (`mss` >= 0), timestamps or SACK-permitted, and window scale (`windowScale` >= 0) at
+ * off, in writeTcpOptions's layout, without a TcpOptions object (a SYN-ACK from the SYN cache or a
+ * cookie). Returns the bytes written.
+ */
+export function writeSynOptions(
+  view: DataView, off: number, mss: number, windowScale: number, sackPermitted: boolean, timestamps: boolean,
+  tsVal: number, tsEcr: number,
+): number {
+  let i = off;
+  if (mss >= 0) {
+    view.setUint32(i, MSS_WORD | (mss & 0xffff));
+    i += 4;
+  }
+  if (timestamps) {
+    // SACK-permitted takes the place of the two NOPs that align the timestamps.
+    view.setUint32(i, sackPermitted ? SACK_PERMITTED_TS_WORD : TS_WORD);
+    view.setUint32(i + 4, tsVal);
+    view.setUint32(i + 8, tsEcr);
+    i += 12;
+  } else if (sackPermitted) {
+    view.setUint32(i, SACK_PERMITTED_WORD);
+    i += 4;
+  }
+  if (windowScale >= 0) {
+    view.setUint32(i, WSCALE_WORD | (windowScale & 0xff));
+    i += 4;
   }
   return i - off;
 }

@@ -262,6 +262,12 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
     if ((c.flags & ACK_NOW) !== 0 && s === SYN_RECEIVED) sendAck(ctx, c, now);
     return;
   }
+  // Nothing queued, nothing to resend, no FIN to go (the common case of a receiver): the loop
+  // below would send nothing and arm nothing, so all that can be due is the ACK we owe.
+  if (c.sendBuffer.length === 0 && c.sndNxt === c.sndMax && (c.flags & FIN_QUEUED) === 0) {
+    if ((c.flags & ACK_NOW) !== 0) sendAck(ctx, c, now);
+    return;
+  }
   const mayData = s === ESTABLISHED || s === CLOSE_WAIT || s === FIN_WAIT_1 || s === CLOSING || s === LAST_ACK;
   if (mayData) {
     if (c.sndNxt === c.sndMax && c.sendBuffer.length > seqDiff(c.sndMax, c.sndUna)) {

@@ -80,7 +80,9 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
   if (seq !== c.rcvNxt) return false;
   const flags = c.flags, v = c.v, o = seg.options;
   const ts = (flags & TS_OK) !== 0 && o.hasTimestamps;
-  if (ts && seqLt(o.tsVal, v[TS_RECENT])) return false;
+  // Read once: under XS every access to c.v or seg.options costs a property walk.
+  const tsVal = ts ? o.tsVal : 0;
+  if (ts && seqLt(tsVal, v[TS_RECENT])) return false;
   const ack = seg.ack, length = seg.payloadLength;
   if (length === 0) {
     if (seqLt(ack, c.sndUna) || seqGt(ack, c.sndMax)) return false;
@@ -92,20 +94,23 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
   if (ack !== c.sndUna || ((flags & SACK_OK) !== 0 && o.sackCount > 0) || (flags & READ_CLOSED) !== 0) return false;
   const ring = c.receiveBuffer, q = c.reassembly;
   if (length > ring.free || q.count !== 0 || q.finSeq >= 0) return false;
-  ctx.counters.predictedData++;
+  const counters = ctx.counters;
+  counters.predictedData++;
   if ((flags & KEEPALIVE) !== 0) ctx.touchKeepalive(c, now);
   // Fifth check: nothing new acknowledged and, with data, not a duplicate ACK (RFC 5681 §2).
   v[LAST_ACK_AT] = now;
   updateWindow(c, seq, ack, seg.window << v[SND_SCALE]);
-  if (ts && seqGeq(o.tsVal, v[TS_RECENT]) && seqLeq(seq, v[LAST_ACK_SENT])) v[TS_RECENT] = o.tsVal;
+  // RFC 7323 §4.3 as in rememberTimestamp; SEG.TSval >= TS.Recent is known from PAWS above.
+  if (ts && seqLeq(seq, v[LAST_ACK_SENT])) v[TS_RECENT] = tsVal;
   // Seventh: the text, in order, all of it (it fits), with nothing held beyond it to join.
   const took = ring.write(seg.bytes, seg.payloadOffset, length);
   c.rcvNxt = seqAdd(seq, took);
   v[BYTES_RECEIVED] += took;
-  ctx.counters.bytesIn += took;
+  counters.bytesIn += took;
   c.unackedBytes += took;
-  ackInOrder(ctx, c, false, now);
+  ackInOrder(ctx, c, false);
   if (took > 0) ctx.notifyReadable(c);
+  if (c.unackedBytes > 0 && (c.flags & ACK_NOW) === 0) delayAck(ctx, c, now);
   return true;
 }
 
@@ -221,12 +226,16 @@ function delayAck(ctx: TcpContext, c: Connection, now: number): void {
 }
 
 /**
- * After in-order data (RFC 5681 §4.2): ACK at once when it filled a gap, else at least every
- * second full segment, else delay the ACK.
+ * After in-order data (RFC 5681 §4.2): ACK at once when it filled a gap, or for at least every
+ * second full segment, or when delayed ACKs are off. Otherwise the ACK is delayed, but the timer
+ * is armed only after the application heard of the data (see delayAck's callers): when it reads
+ * and the window update goes out in that callback, as the application reading every segment
+ * does, the ACK is already sent and no timer is armed just to be cancelled. ACK_NOW is decided
+ * here, before the callback, because an output() from the callback sends what it says.
  */
-function ackInOrder(ctx: TcpContext, c: Connection, filledGap: boolean, now: number): void {
-  if (filledGap || c.unackedBytes >= 2 * (c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0))) c.flags |= ACK_NOW;
-  else delayAck(ctx, c, now);
+function ackInOrder(ctx: TcpContext, c: Connection, filledGap: boolean): void {
+  if (filledGap || c.unackedBytes >= 2 * (c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0)) ||
+      ctx.config.delayedAckMs <= 0) c.flags |= ACK_NOW;
 }
 
 /** RFC 9293 §3.10.7.4 for SYN-RECEIVED and the synchronized states (TIME-WAIT excepted). */
@@ -475,10 +484,13 @@ function takeAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
 
 /** Window update (§3.10.7.4 fifth): only from a segment newer than the last one used. */
 function updateWindow(c: Connection, seq: number, ack: number, window: number): void {
-  const v = c.v;
-  if (seqLt(v[SND_WL1], seq) || (v[SND_WL1] === seq && seqLeq(v[SND_WL2], ack))) {
-    c.sndWnd = window;
-    if (window > v[MAX_SND_WND]) v[MAX_SND_WND] = window;
+  const v = c.v, wl1 = v[SND_WL1];
+  if (seqLt(wl1, seq) || (wl1 === seq && seqLeq(v[SND_WL2], ack))) {
+    // MAX.SND.WND >= SND.WND always (both are set together), so an unchanged window needs no look.
+    if (window !== c.sndWnd) {
+      c.sndWnd = window;
+      if (window > v[MAX_SND_WND]) v[MAX_SND_WND] = window;
+    }
     v[SND_WL1] = seq;
     v[SND_WL2] = ack;
     if (window > 0) {
@@ -637,8 +649,10 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
       q.advance(c.rcvNxt);
     }
     if (q.finSeq >= 0 && q.finSeq === c.rcvNxt) fin = true;
-    ackInOrder(ctx, c, hadHoles, now);
+    ackInOrder(ctx, c, hadHoles);
     if (took + more > 0) ctx.notifyReadable(c);
+    // The delayed ACK, if one is still owed after the application's callback (see ackInOrder).
+    if (c.unackedBytes > 0 && (c.flags & ACK_NOW) === 0) delayAck(ctx, c, now);
   }
   if (fin) {
     q.clear();

@@ -11,7 +11,7 @@ import { ccDupAck, ccInit, ccNewAck } from './congestion';
 import {
   type Connection, SCOREBOARD_RANGES, ACK_NOW, BYTES_RECEIVED, DUP_ACKS_IN, FAST_RETRANSMITS,
   FIN_QUEUED, FIN_RECEIVED, FIN_SENT, FIN_SEQ, INDEXED, IN_RECOVERY, IRS, ISS, KEEPALIVE, LAST_ACK_AT, LAST_ACK_SENT, LAST_RTX_AT,
-  MAX_SND_WND, OUT_OF_ORDER_IN, PASSIVE, setFlag, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS, RCV_SCALE,
+  MAX_SND_WND, OUT_OF_ORDER_HELD, OUT_OF_ORDER_IN, PASSIVE, setFlag, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS, RCV_SCALE,
   RCV_UP, READ_CLOSED, REXMIT_HIGH, RTO, RTT_MIN, RTT_SEQ, RTT_START, RTX_COUNT, RTX_FIRST_AT,
   SACKED_COUNT, SACK_OK, SEGMENTS_IN, SND_SCALE, SND_WL1, SND_WL2, SYN_TEXT, TS_OK, TS_RECENT,
   URGENT_PENDING,
@@ -92,8 +92,8 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
     return true;
   }
   if (ack !== c.sndUna || ((flags & SACK_OK) !== 0 && o.sackCount > 0) || (flags & READ_CLOSED) !== 0) return false;
-  const ring = c.receiveBuffer, q = c.reassembly;
-  if (length > ring.free || q.count !== 0 || q.finSeq >= 0) return false;
+  const ring = c.receiveBuffer;
+  if (length > ring.capacity - ring.length || (flags & OUT_OF_ORDER_HELD) !== 0) return false;
   const counters = ctx.counters;
   counters.predictedData++;
   if ((flags & KEEPALIVE) !== 0) ctx.touchKeepalive(c, now);
@@ -618,7 +618,7 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
     // blocks so the sender learns of the gap (RFC 5681 §4.2, RFC 2018 §4).
     c.v[OUT_OF_ORDER_IN]++;
     ctx.counters.outOfOrder++;
-    c.flags |= ACK_NOW;
+    c.flags |= ACK_NOW | OUT_OF_ORDER_HELD;
     const offset = seqDiff(seq, c.rcvNxt);
     const room = c.receiveBuffer.free - offset;
     const n = Math.min(have, room);
@@ -649,6 +649,7 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
       q.advance(c.rcvNxt);
     }
     if (q.finSeq >= 0 && q.finSeq === c.rcvNxt) fin = true;
+    if (q.count === 0 && q.finSeq < 0) c.flags &= ~OUT_OF_ORDER_HELD;
     ackInOrder(ctx, c, hadHoles);
     if (took + more > 0) ctx.notifyReadable(c);
     // The delayed ACK, if one is still owed after the application's callback (see ackInOrder).

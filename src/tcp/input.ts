@@ -47,7 +47,7 @@ export function takeSynOptions(ctx: TcpContext, c: Connection, seg: TcpSegment):
 export function segmentArrives(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): void {
   c.v[SEGMENTS_IN]++;
   if (c.state === ESTABLISHED && ctx.config.headerPrediction && predicted(ctx, c, seg, now)) {
-    outputAfterPredicted(ctx, c, now);
+    outputOrAck(ctx, c, now);
     return;
   }
   if (c.state === SYN_SENT) synSent(ctx, c, seg, now);
@@ -115,11 +115,13 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
 }
 
 /**
- * output() after a predicted segment. When nothing waits to be sent (no data queued, none to
- * resend, no FIN to go) all output() would do is send the ACK we owe, if we owe one; the
- * application may have written from its callbacks, and then output() runs as usual.
+ * output(), short-cut when nothing waits to be sent (no data queued, none to resend, no FIN to
+ * go): then all output() would do, in any synchronized state, is send the ACK we owe, if we owe
+ * one. Used after a predicted segment (the application may have written from its callbacks, and
+ * then output() runs as usual); exported for the window update after an application's read,
+ * which has the same case (tcp.ts userRead).
  */
-function outputAfterPredicted(ctx: TcpContext, c: Connection, now: number): void {
+export function outputOrAck(ctx: TcpContext, c: Connection, now: number): void {
   const flags = c.flags;
   if ((flags & INDEXED) === 0) return;
   if (c.sendBuffer.length === 0 && c.sndNxt === c.sndMax && (flags & FIN_QUEUED) === 0) {

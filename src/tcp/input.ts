@@ -65,9 +65,11 @@ export function segmentArrives(ctx: TcpContext, c: Connection, seg: TcpSegment, 
  *     within RFC 5961 §5.2's bounds; what remains is the fifth check's work (takeAck, the
  *     general path's own code) and TS.Recent;
  *   - the next data in order (at RCV.NXT, fitting the free ring, no reassembly pending, no FIN
- *     held) that acknowledges nothing new and carries no SACK blocks, on a connection the
- *     application still reads: the fifth check only notes that the peer answered and updates the
- *     window, and the text is appended to the receive ring, as below.
+ *     held) whose ACK lies in [SND.UNA, SND.MAX] and which carries no SACK blocks, on a
+ *     connection the application still reads: when it acknowledges nothing new the fifth check
+ *     only notes that the peer answered and updates the window; when it does (both sides
+ *     sending) the fifth check's work is takeAck's, as for a pure ACK. Then the text is appended
+ *     to the receive ring, as below.
  * Both must pass PAWS (RFC 7323 §5.3 R1) and carry no SYN, FIN, RST or URG. Everything done
  * here is what synchronizedOrReceived would do, in the same order (every variable, counter, timer
  * and callback; hosttest/tcp/fastpath.test.ts runs the same traffic with `headerPrediction` off
@@ -91,22 +93,34 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
     if (takeAck(ctx, c, seg, now)) rememberTimestamp(c, seg);
     return true;
   }
-  if (ack !== c.sndUna || ((flags & SACK_OK) !== 0 && o.sackCount > 0) || (flags & READ_CLOSED) !== 0) return false;
-  const ring = c.receiveBuffer;
-  if (length > ring.capacity - ring.length || (flags & OUT_OF_ORDER_HELD) !== 0) return false;
-  const counters = ctx.counters;
-  counters.predictedData++;
+  if (((flags & SACK_OK) !== 0 && o.sackCount > 0) || (flags & (READ_CLOSED | OUT_OF_ORDER_HELD)) !== 0) return false;
+  const ring = c.receiveBuffer, una = c.sndUna;
+  if (length > ring.capacity - ring.length) return false;
+  if (ack !== una && (seqLt(ack, una) || seqGt(ack, c.sndMax))) return false;
+  ctx.counters.predictedData++;
   if ((flags & KEEPALIVE) !== 0) ctx.touchKeepalive(c, now);
-  // Fifth check: nothing new acknowledged and, with data, not a duplicate ACK (RFC 5681 §2).
-  v[LAST_ACK_AT] = now;
-  updateWindow(c, seq, ack, seg.window << v[SND_SCALE]);
-  // RFC 7323 §4.3 as in rememberTimestamp; SEG.TSval >= TS.Recent is known from PAWS above.
-  if (ts && seqLeq(seq, v[LAST_ACK_SENT])) v[TS_RECENT] = tsVal;
+  if (ack === una) {
+    // Fifth check: nothing new acknowledged and, with data, not a duplicate ACK (RFC 5681 §2).
+    v[LAST_ACK_AT] = now;
+    updateWindow(c, seq, ack, seg.window << v[SND_SCALE]);
+    // RFC 7323 §4.3 as in rememberTimestamp; SEG.TSval >= TS.Recent is known from PAWS above.
+    if (ts && seqLeq(seq, v[LAST_ACK_SENT])) v[TS_RECENT] = tsVal;
+  } else {
+    // Data that also acknowledges new data (both sides sending): the fifth check's work as on
+    // the general path. Its callback (onWritable) may have closed or aborted the connection;
+    // then the rest of the general path runs as it would have.
+    if (!takeAck(ctx, c, seg, now)) return true;
+    rememberTimestamp(c, seg);
+    if (c.state !== ESTABLISHED || (c.flags & READ_CLOSED) !== 0 || c.rcvNxt !== seq) {
+      text(ctx, c, seg, seqLt(seq, c.rcvNxt) ? c.rcvNxt : seq, now);
+      return true;
+    }
+  }
   // Seventh: the text, in order, all of it (it fits), with nothing held beyond it to join.
   const took = ring.write(seg.bytes, seg.payloadOffset, length);
   c.rcvNxt = seqAdd(seq, took);
   v[BYTES_RECEIVED] += took;
-  counters.bytesIn += took;
+  ctx.counters.bytesIn += took;
   c.unackedBytes += took;
   ackInOrder(ctx, c, false);
   if (took > 0) ctx.notifyReadable(c);
@@ -124,7 +138,7 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
 export function outputOrAck(ctx: TcpContext, c: Connection, now: number): void {
   const flags = c.flags;
   if ((flags & INDEXED) === 0) return;
-  if (c.sendBuffer.length === 0 && c.sndNxt === c.sndMax && (flags & FIN_QUEUED) === 0) {
+  if (c.state >= ESTABLISHED && c.sendBuffer.length === 0 && c.sndNxt === c.sndMax && (flags & FIN_QUEUED) === 0) {
     if ((flags & ACK_NOW) !== 0) sendAck(ctx, c, now);
   } else output(ctx, c, now);
 }

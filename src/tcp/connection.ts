@@ -217,6 +217,11 @@ export class Connection {
   state!: TcpState;
   /** The yes/no variables, as the bits listed above. */
   flags!: number;
+  /**
+   * The other variables, at the indices above. Third in the list: every segment in and out reads
+   * or writes a dozen or more of them, each access finding `v` first.
+   */
+  readonly v: Float64Array = new Float64Array(VALUE_COUNT);
   /** RCV.NXT, SND.UNA, SND.NXT (RFC 9293 §3.3.1). */
   rcvNxt!: number;
   sndUna!: number;
@@ -244,8 +249,6 @@ export class Connection {
   closeAt!: number;
   /** In-order bytes received since our last ACK (an ACK goes at once for every second full segment). */
   unackedBytes!: number;
-  /** The other variables, at the indices above. */
-  readonly v: Float64Array = new Float64Array(VALUE_COUNT);
   readonly slot: number;
   /** Changes every time the block is reused. */
   generation = 0;

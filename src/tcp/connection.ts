@@ -178,9 +178,10 @@ export const FORCE_SEND = 1 << 17;
 /** Last ICMP soft error (RFC 1122 §4.2.3.9), reported if the connection then times out. */
 export const SOFT_ERROR = 1 << 18;
 /**
- * Out-of-order data or a FIN may be held in `reassembly` (set whenever a segment arrives beyond
- * RCV.NXT, cleared when in-order data finds the queue empty): header prediction reads this bit
- * instead of the queue, which under XS costs two getter calls.
+ * Out-of-order data or a FIN may be held in `reassembly`: set whenever a segment arrives beyond
+ * RCV.NXT (input.ts text), cleared when in-order data finds the queue empty. So while it is clear
+ * the queue holds no range and no FIN (the converse need not hold). Header prediction reads this
+ * bit instead of the queue, which under XS costs two getter calls.
  */
 export const OUT_OF_ORDER_HELD = 1 << 19;
 

@@ -13,7 +13,8 @@
 //     unsent data and below the window, SYN, FIN, RST, URG, no ACK, zero and changing windows,
 //     older timestamps (PAWS) and timestamps that do not cover Last.ACK.sent, SACK blocks; the
 //     application writes, reads, and stops reading; the clock moves so timers fire (delayed ACK,
-//     retransmission, persist, keepalive);
+//     retransmission, persist, keepalive); scripted cases add data that acknowledges new data
+//     while the application writes, shuts down, closes or aborts from onWritable;
 //   - two synstack hosts on a simulated link (hosttest/scenarios/two-stacks.ts), transferring
 //     both ways through loss, reordering and duplication, with small writes and a slow reader
 //     that closes and opens the window, timestamps and SACK on and off.
@@ -319,6 +320,62 @@ describe('header prediction against the general path, scripted cases', () => {
   it('in-order data after a hole was filled is predicted again', () => {
     const { on } = scripted(plain, [{ flags: 'PA', data: 500, ahead: 500 }, { flags: 'PA', data: 500 }, { flags: 'PA', data: 500 }]);
     expect(on.p.tcp.counters.predictedData).toBe(1);
+  });
+
+  /**
+   * The application has written 1000 bytes; the peer's next data in order acknowledges all of it
+   * (both sides sending), and in onWritable the application does `then`. When it closes or aborts
+   * there, the prediction must give the segment's text to the general path (which resets: nobody
+   * will read it), as synchronizedOrReceived would.
+   */
+  function dataAckingNew(s: FuzzSetup, then: 'nothing' | 'write' | 'close' | 'abort' | 'shutdown'): { on: Twin; off: Twin } {
+    const on = twin(s, true), off = twin(s, false);
+    sameOutput(on, off, 'handshake');
+    for (const t of [on, off]) {
+      t.events.push(`wrote ${t.c.write(pattern(1000, 1))}`);
+      const h = t.c.handler!;
+      t.c.handler = {
+        ...h,
+        onWritable: (c, n) => {
+          h.onWritable!(c, n);
+          if (then === 'write') t.events.push(`wrote ${c.write(pattern(300, 2))}`);
+          else if (then === 'close') c.close();
+          else if (then === 'abort') c.abort();
+          else if (then === 'shutdown') c.shutdown();
+        },
+      };
+    }
+    const sent = sameOutput(on, off, 'write');
+    sameState(on, off, 'write');
+    const spec: SegmentSpec = { flags: 'PA', seq: on.c.rcvNxt, ack: on.c.sndMax, data: pattern(500, 3), ts: s.ts ? [102, sent[0]!.ts![0]] : undefined };
+    for (const t of [on, off]) t.p.send(spec);
+    sameOutput(on, off, 'data acknowledging ours');
+    sameState(on, off, 'data acknowledging ours');
+    expect(on.p.tcp.counters.predictedData, 'predicted').toBe(1);
+    return { on, off };
+  }
+
+  it('data that also acknowledges new data is predicted (both sides sending)', () => {
+    for (const s of [plain, { ...plain, ts: true }]) {
+      const { on } = dataAckingNew(s, 'nothing');
+      expect(on.c.unacknowledged).toBe(0);
+      expect(on.c.readable).toBe(0);
+      expect(on.events.filter((e) => e.startsWith('read '))).toHaveLength(1);
+    }
+  });
+
+  it('data that acknowledges new data, the application writes or shuts down in onWritable', () => {
+    expect(dataAckingNew(plain, 'write').on.c.unacknowledged).toBe(300);
+    expect(dataAckingNew(plain, 'shutdown').on.c.stateName).toBe('FIN-WAIT-1');
+  });
+
+  it('data that acknowledges new data, the application closes or aborts in onWritable (the text goes to the general path)', () => {
+    const closed = dataAckingNew(plain, 'close').on;
+    // After close() the application no longer hears of the connection; the stack resets it.
+    expect(closed.p.tcp.counters.drops['data-after-close']).toBe(1);
+    expect(closed.p.tcp.counters.resetsOut).toBe(1);
+    const aborted = dataAckingNew(plain, 'abort').on;
+    expect(aborted.c.stateName).toBe('CLOSED');
   });
 });
 

@@ -177,6 +177,13 @@ export const ACK_NOW = 1 << 16;
 export const FORCE_SEND = 1 << 17;
 /** Last ICMP soft error (RFC 1122 §4.2.3.9), reported if the connection then times out. */
 export const SOFT_ERROR = 1 << 18;
+/**
+ * Out-of-order data or a FIN may be held in `reassembly`: set whenever a segment arrives beyond
+ * RCV.NXT (input.ts text), cleared when in-order data finds the queue empty. So while it is clear
+ * the queue holds no range and no FIN (the converse need not hold). Header prediction reads this
+ * bit instead of the queue, which under XS costs two getter calls.
+ */
+export const OUT_OF_ORDER_HELD = 1 << 19;
 
 /** Every entry of Connection.v as a fresh (or reset) block has it. */
 export const INITIAL_VALUES: Float64Array = makeInitialValues();
@@ -211,6 +218,11 @@ export class Connection {
   state!: TcpState;
   /** The yes/no variables, as the bits listed above. */
   flags!: number;
+  /**
+   * The other variables, at the indices above. Third in the list: every segment in and out reads
+   * or writes a dozen or more of them, each access finding `v` first.
+   */
+  readonly v: Float64Array = new Float64Array(VALUE_COUNT);
   /** RCV.NXT, SND.UNA, SND.NXT (RFC 9293 §3.3.1). */
   rcvNxt!: number;
   sndUna!: number;
@@ -238,8 +250,6 @@ export class Connection {
   closeAt!: number;
   /** In-order bytes received since our last ACK (an ACK goes at once for every second full segment). */
   unackedBytes!: number;
-  /** The other variables, at the indices above. */
-  readonly v: Float64Array = new Float64Array(VALUE_COUNT);
   readonly slot: number;
   /** Changes every time the block is reused. */
   generation = 0;

@@ -11,7 +11,7 @@ import { ccDupAck, ccInit, ccNewAck } from './congestion';
 import {
   type Connection, SCOREBOARD_RANGES, ACK_NOW, BYTES_RECEIVED, DUP_ACKS_IN, FAST_RETRANSMITS,
   FIN_QUEUED, FIN_RECEIVED, FIN_SENT, FIN_SEQ, INDEXED, IN_RECOVERY, IRS, ISS, KEEPALIVE, LAST_ACK_AT, LAST_ACK_SENT, LAST_RTX_AT,
-  MAX_SND_WND, OUT_OF_ORDER_IN, PASSIVE, setFlag, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS, RCV_SCALE,
+  MAX_SND_WND, OUT_OF_ORDER_HELD, OUT_OF_ORDER_IN, PASSIVE, setFlag, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS, RCV_SCALE,
   RCV_UP, READ_CLOSED, REXMIT_HIGH, RTO, RTT_MIN, RTT_SEQ, RTT_START, RTX_COUNT, RTX_FIRST_AT,
   SACKED_COUNT, SACK_OK, SEGMENTS_IN, SND_SCALE, SND_WL1, SND_WL2, SYN_TEXT, TS_OK, TS_RECENT,
   URGENT_PENDING,
@@ -47,7 +47,7 @@ export function takeSynOptions(ctx: TcpContext, c: Connection, seg: TcpSegment):
 export function segmentArrives(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): void {
   c.v[SEGMENTS_IN]++;
   if (c.state === ESTABLISHED && ctx.config.headerPrediction && predicted(ctx, c, seg, now)) {
-    outputAfterPredicted(ctx, c, now);
+    outputOrAck(ctx, c, now);
     return;
   }
   if (c.state === SYN_SENT) synSent(ctx, c, seg, now);
@@ -65,9 +65,11 @@ export function segmentArrives(ctx: TcpContext, c: Connection, seg: TcpSegment, 
  *     within RFC 5961 §5.2's bounds; what remains is the fifth check's work (takeAck, the
  *     general path's own code) and TS.Recent;
  *   - the next data in order (at RCV.NXT, fitting the free ring, no reassembly pending, no FIN
- *     held) that acknowledges nothing new and carries no SACK blocks, on a connection the
- *     application still reads: the fifth check only notes that the peer answered and updates the
- *     window, and the text is appended to the receive ring, as below.
+ *     held) whose ACK lies in [SND.UNA, SND.MAX] and which carries no SACK blocks, on a
+ *     connection the application still reads: when it acknowledges nothing new the fifth check
+ *     only notes that the peer answered and updates the window; when it does (both sides
+ *     sending) the fifth check's work is takeAck's, as for a pure ACK. Then the text is appended
+ *     to the receive ring, as below.
  * Both must pass PAWS (RFC 7323 §5.3 R1) and carry no SYN, FIN, RST or URG. Everything done
  * here is what synchronizedOrReceived would do, in the same order (every variable, counter, timer
  * and callback; hosttest/tcp/fastpath.test.ts runs the same traffic with `headerPrediction` off
@@ -80,7 +82,9 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
   if (seq !== c.rcvNxt) return false;
   const flags = c.flags, v = c.v, o = seg.options;
   const ts = (flags & TS_OK) !== 0 && o.hasTimestamps;
-  if (ts && seqLt(o.tsVal, v[TS_RECENT])) return false;
+  // Read once: under XS every access to c.v or seg.options costs a property walk.
+  const tsVal = ts ? o.tsVal : 0;
+  if (ts && seqLt(tsVal, v[TS_RECENT])) return false;
   const ack = seg.ack, length = seg.payloadLength;
   if (length === 0) {
     if (seqLt(ack, c.sndUna) || seqGt(ack, c.sndMax)) return false;
@@ -89,35 +93,52 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
     if (takeAck(ctx, c, seg, now)) rememberTimestamp(c, seg);
     return true;
   }
-  if (ack !== c.sndUna || ((flags & SACK_OK) !== 0 && o.sackCount > 0) || (flags & READ_CLOSED) !== 0) return false;
-  const ring = c.receiveBuffer, q = c.reassembly;
-  if (length > ring.free || q.count !== 0 || q.finSeq >= 0) return false;
+  if (((flags & SACK_OK) !== 0 && o.sackCount > 0) || (flags & (READ_CLOSED | OUT_OF_ORDER_HELD)) !== 0) return false;
+  const ring = c.receiveBuffer, una = c.sndUna;
+  if (length > ring.capacity - ring.length) return false;
+  if (ack !== una && (seqLt(ack, una) || seqGt(ack, c.sndMax))) return false;
   ctx.counters.predictedData++;
   if ((flags & KEEPALIVE) !== 0) ctx.touchKeepalive(c, now);
-  // Fifth check: nothing new acknowledged and, with data, not a duplicate ACK (RFC 5681 §2).
-  v[LAST_ACK_AT] = now;
-  updateWindow(c, seq, ack, seg.window << v[SND_SCALE]);
-  if (ts && seqGeq(o.tsVal, v[TS_RECENT]) && seqLeq(seq, v[LAST_ACK_SENT])) v[TS_RECENT] = o.tsVal;
+  if (ack === una) {
+    // Fifth check: nothing new acknowledged and, with data, not a duplicate ACK (RFC 5681 §2).
+    v[LAST_ACK_AT] = now;
+    updateWindow(c, seq, ack, seg.window << v[SND_SCALE]);
+    // RFC 7323 §4.3 as in rememberTimestamp; SEG.TSval >= TS.Recent is known from PAWS above.
+    if (ts && seqLeq(seq, v[LAST_ACK_SENT])) v[TS_RECENT] = tsVal;
+  } else {
+    // Data that also acknowledges new data (both sides sending): the fifth check's work as on
+    // the general path. Its callback (onWritable) may have closed or aborted the connection;
+    // then the rest of the general path runs as it would have.
+    if (!takeAck(ctx, c, seg, now)) return true;
+    rememberTimestamp(c, seg);
+    if (c.state !== ESTABLISHED || (c.flags & READ_CLOSED) !== 0 || c.rcvNxt !== seq) {
+      text(ctx, c, seg, seqLt(seq, c.rcvNxt) ? c.rcvNxt : seq, now);
+      return true;
+    }
+  }
   // Seventh: the text, in order, all of it (it fits), with nothing held beyond it to join.
   const took = ring.write(seg.bytes, seg.payloadOffset, length);
   c.rcvNxt = seqAdd(seq, took);
   v[BYTES_RECEIVED] += took;
   ctx.counters.bytesIn += took;
   c.unackedBytes += took;
-  ackInOrder(ctx, c, false, now);
+  ackInOrder(ctx, c, false);
   if (took > 0) ctx.notifyReadable(c);
+  if (c.unackedBytes > 0 && (c.flags & ACK_NOW) === 0) delayAck(ctx, c, now);
   return true;
 }
 
 /**
- * output() after a predicted segment. When nothing waits to be sent (no data queued, none to
- * resend, no FIN to go) all output() would do is send the ACK we owe, if we owe one; the
- * application may have written from its callbacks, and then output() runs as usual.
+ * output(), short-cut when nothing waits to be sent (no data queued, none to resend, no FIN to
+ * go): then all output() would do, in any synchronized state, is send the ACK we owe, if we owe
+ * one. Used after a predicted segment (the application may have written from its callbacks, and
+ * then output() runs as usual); exported for the window update after an application's read,
+ * which has the same case (tcp.ts userRead).
  */
-function outputAfterPredicted(ctx: TcpContext, c: Connection, now: number): void {
+export function outputOrAck(ctx: TcpContext, c: Connection, now: number): void {
   const flags = c.flags;
   if ((flags & INDEXED) === 0) return;
-  if (c.sendBuffer.length === 0 && c.sndNxt === c.sndMax && (flags & FIN_QUEUED) === 0) {
+  if (c.state >= ESTABLISHED && c.sendBuffer.length === 0 && c.sndNxt === c.sndMax && (flags & FIN_QUEUED) === 0) {
     if ((flags & ACK_NOW) !== 0) sendAck(ctx, c, now);
   } else output(ctx, c, now);
 }
@@ -221,12 +242,16 @@ function delayAck(ctx: TcpContext, c: Connection, now: number): void {
 }
 
 /**
- * After in-order data (RFC 5681 §4.2): ACK at once when it filled a gap, else at least every
- * second full segment, else delay the ACK.
+ * After in-order data (RFC 5681 §4.2): ACK at once when it filled a gap, or for at least every
+ * second full segment, or when delayed ACKs are off. Otherwise the ACK is delayed, but the timer
+ * is armed only after the application heard of the data (see delayAck's callers): when it reads
+ * and the window update goes out in that callback, as the application reading every segment
+ * does, the ACK is already sent and no timer is armed just to be cancelled. ACK_NOW is decided
+ * here, before the callback, because an output() from the callback sends what it says.
  */
-function ackInOrder(ctx: TcpContext, c: Connection, filledGap: boolean, now: number): void {
-  if (filledGap || c.unackedBytes >= 2 * (c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0))) c.flags |= ACK_NOW;
-  else delayAck(ctx, c, now);
+function ackInOrder(ctx: TcpContext, c: Connection, filledGap: boolean): void {
+  if (filledGap || c.unackedBytes >= 2 * (c.v[RCV_MSS] - ((c.flags & TS_OK) !== 0 ? 12 : 0)) ||
+      ctx.config.delayedAckMs <= 0) c.flags |= ACK_NOW;
 }
 
 /** RFC 9293 §3.10.7.4 for SYN-RECEIVED and the synchronized states (TIME-WAIT excepted). */
@@ -475,10 +500,13 @@ function takeAck(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): 
 
 /** Window update (§3.10.7.4 fifth): only from a segment newer than the last one used. */
 function updateWindow(c: Connection, seq: number, ack: number, window: number): void {
-  const v = c.v;
-  if (seqLt(v[SND_WL1], seq) || (v[SND_WL1] === seq && seqLeq(v[SND_WL2], ack))) {
-    c.sndWnd = window;
-    if (window > v[MAX_SND_WND]) v[MAX_SND_WND] = window;
+  const v = c.v, wl1 = v[SND_WL1];
+  if (seqLt(wl1, seq) || (wl1 === seq && seqLeq(v[SND_WL2], ack))) {
+    // MAX.SND.WND >= SND.WND always (both are set together), so an unchanged window needs no look.
+    if (window !== c.sndWnd) {
+      c.sndWnd = window;
+      if (window > v[MAX_SND_WND]) v[MAX_SND_WND] = window;
+    }
     v[SND_WL1] = seq;
     v[SND_WL2] = ack;
     if (window > 0) {
@@ -606,7 +634,7 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
     // blocks so the sender learns of the gap (RFC 5681 §4.2, RFC 2018 §4).
     c.v[OUT_OF_ORDER_IN]++;
     ctx.counters.outOfOrder++;
-    c.flags |= ACK_NOW;
+    c.flags |= ACK_NOW | OUT_OF_ORDER_HELD;
     const offset = seqDiff(seq, c.rcvNxt);
     const room = c.receiveBuffer.free - offset;
     const n = Math.min(have, room);
@@ -637,8 +665,11 @@ function text(ctx: TcpContext, c: Connection, seg: TcpSegment, seq: number, now:
       q.advance(c.rcvNxt);
     }
     if (q.finSeq >= 0 && q.finSeq === c.rcvNxt) fin = true;
-    ackInOrder(ctx, c, hadHoles, now);
+    if (q.count === 0 && q.finSeq < 0) c.flags &= ~OUT_OF_ORDER_HELD;
+    ackInOrder(ctx, c, hadHoles);
     if (took + more > 0) ctx.notifyReadable(c);
+    // The delayed ACK, if one is still owed after the application's callback (see ackInOrder).
+    if (c.unackedBytes > 0 && (c.flags & ACK_NOW) === 0) delayAck(ctx, c, now);
   }
   if (fin) {
     q.clear();

@@ -68,8 +68,12 @@ export class ByteRing {
   private readonly buf: Uint8Array;
   /** Physical index of the first readable byte, in [0, capacity). */
   private head = 0;
-  /** Number of readable bytes, in [0, capacity]. */
-  private len = 0;
+  /**
+   * Readable bytes held (send: unacknowledged + unsent; receive: not yet read by the app), in
+   * [0, capacity]. Read-only outside this class. A field rather than a getter: under XS a getter
+   * is a function call, and both rings' lengths are read several times for every segment.
+   */
+  length = 0;
 
   /** Moves the bytes: copyBytes, or the platform's native copy (Accelerators.copy). */
   private readonly copy: CopyBytes;
@@ -84,20 +88,15 @@ export class ByteRing {
     this.copy = copy;
   }
 
-  /** Readable bytes held (send: unacknowledged + unsent; receive: not yet read by the app). */
-  get length(): number {
-    return this.len;
-  }
-
   /** Bytes that can still be written (the receive window is derived from this). */
   get free(): number {
-    return this.capacity - this.len;
+    return this.capacity - this.length;
   }
 
   /** Empty the ring (for reusing a connection's buffers). Data staged with writeAt is dropped. */
   clear(): void {
     this.head = 0;
-    this.len = 0;
+    this.length = 0;
   }
 
   /**
@@ -106,10 +105,10 @@ export class ByteRing {
    */
   write(src: Uint8Array, srcOffset: number, length: number): number {
     // writeAt(0, ...) then commit(n), in one call: every in-order segment comes here.
-    const n = span(length, this.capacity - this.len, src.length, srcOffset);
+    const n = span(length, this.capacity - this.length, src.length, srcOffset);
     if (n === 0) return 0;
-    this.copyIn(this.len, src, srcOffset - srcOffset % 1, n);
-    this.len += n;
+    this.copyIn(this.length, src, srcOffset - srcOffset % 1, n);
+    this.length += n;
     return n;
   }
 
@@ -120,12 +119,12 @@ export class ByteRing {
    * the first ones of the range (0 when offsetFromEnd >= free).
    */
   writeAt(offsetFromEnd: number, src: Uint8Array, srcOffset: number, length: number): number {
-    const free = this.capacity - this.len;
+    const free = this.capacity - this.length;
     if (!(offsetFromEnd >= 0) || offsetFromEnd >= free) return 0;
     const off = offsetFromEnd - offsetFromEnd % 1;
     const n = span(length, free - off, src.length, srcOffset);
     if (n === 0) return 0;
-    this.copyIn(this.len + off, src, srcOffset - srcOffset % 1, n);
+    this.copyIn(this.length + off, src, srcOffset - srcOffset % 1, n);
     return n;
   }
 
@@ -134,8 +133,8 @@ export class ByteRing {
    * `free`; returns the number of bytes committed.
    */
   commit(n: number): number {
-    const k = clip(n, this.capacity - this.len);
-    this.len += k;
+    const k = clip(n, this.capacity - this.length);
+    this.length += k;
     return k;
   }
 
@@ -145,9 +144,9 @@ export class ByteRing {
    * and to the room in dst; returns the number of bytes copied (0 when offsetFromStart >= length).
    */
   peek(offsetFromStart: number, dst: Uint8Array, dstOffset: number, length: number): number {
-    if (!(offsetFromStart >= 0) || offsetFromStart >= this.len) return 0;
+    if (!(offsetFromStart >= 0) || offsetFromStart >= this.length) return 0;
     const off = offsetFromStart - offsetFromStart % 1;
-    const n = span(length, this.len - off, dst.length, dstOffset);
+    const n = span(length, this.length - off, dst.length, dstOffset);
     if (n === 0) return 0;
     this.copyOut(off, dst, dstOffset - dstOffset % 1, n);
     return n;
@@ -158,23 +157,23 @@ export class ByteRing {
    * asking for more than `length` discards everything held. Returns the number discarded.
    */
   consume(n: number): number {
-    const k = clip(n, this.len);
+    const k = clip(n, this.length);
     // Only the head moves, never the end: data staged with writeAt is placed relative to the end.
     const head = this.head + k;
     this.head = head >= this.capacity ? head - this.capacity : head;
-    this.len -= k;
+    this.length -= k;
     return k;
   }
 
   /** Copy up to `length` bytes into dst[dstOffset..] and consume them; returns the count. */
   read(dst: Uint8Array, dstOffset: number, length: number): number {
     // peek(0, ...) then consume(n), in one call: the application's every read comes here.
-    const n = span(length, this.len, dst.length, dstOffset);
+    const n = span(length, this.length, dst.length, dstOffset);
     if (n === 0) return 0;
     this.copyOut(0, dst, dstOffset - dstOffset % 1, n);
     const head = this.head + n;
     this.head = head >= this.capacity ? head - this.capacity : head;
-    this.len -= n;
+    this.length -= n;
     return n;
   }
 

@@ -46,12 +46,12 @@ export function takeSynOptions(ctx: TcpContext, c: Connection, seg: TcpSegment):
 
 export function segmentArrives(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number): void {
   c.v[SEGMENTS_IN]++;
-  if (c.state === ESTABLISHED && ctx.config.headerPrediction && predicted(ctx, c, seg, now)) {
-    outputOrAck(ctx, c, now);
-    return;
+  // Header prediction takes the common segments of ESTABLISHED (see predicted); the rest go the
+  // general way. output() then sends only the ACK owed when nothing waits to be sent.
+  if (!(c.state === ESTABLISHED && ctx.config.headerPrediction && predicted(ctx, c, seg, now))) {
+    if (c.state === SYN_SENT) synSent(ctx, c, seg, now);
+    else synchronizedOrReceived(ctx, c, seg, now);
   }
-  if (c.state === SYN_SENT) synSent(ctx, c, seg, now);
-  else synchronizedOrReceived(ctx, c, seg, now);
   // The block may have left the table (closed, reset, or moved to TIME-WAIT) while processing.
   if ((c.flags & INDEXED) !== 0) output(ctx, c, now);
 }
@@ -126,21 +126,6 @@ function predicted(ctx: TcpContext, c: Connection, seg: TcpSegment, now: number)
   if (took > 0) ctx.notifyReadable(c);
   if (c.unackedBytes > 0 && (c.flags & ACK_NOW) === 0) delayAck(ctx, c, now);
   return true;
-}
-
-/**
- * output(), short-cut when nothing waits to be sent (no data queued, none to resend, no FIN to
- * go): then all output() would do, in any synchronized state, is send the ACK we owe, if we owe
- * one. Used after a predicted segment (the application may have written from its callbacks, and
- * then output() runs as usual); exported for the window update after an application's read,
- * which has the same case (tcp.ts userRead).
- */
-export function outputOrAck(ctx: TcpContext, c: Connection, now: number): void {
-  const flags = c.flags;
-  if ((flags & INDEXED) === 0) return;
-  if (c.state >= ESTABLISHED && c.sendBuffer.length === 0 && c.sndNxt === c.sndMax && (flags & FIN_QUEUED) === 0) {
-    if ((flags & ACK_NOW) !== 0) sendAck(ctx, c, now);
-  } else output(ctx, c, now);
 }
 
 /** RFC 9293 §3.10.7.3. */

@@ -21,17 +21,21 @@ import {
   ACK_NOW, BYTES_SENT, FIN_QUEUED, FIN_SENT, FIN_SEQ, FORCE_SEND, ISS, LAST_ACK_SENT, LAST_RTX_AT,
   LAST_SEND_AT, LOCAL_IP, LOCAL_PORT, MAX_SND_WND, NO_DELAY, PEER_OFFERED_SCALE, PERSIST_BACKOFF, RCV_MSS,
   RCV_SCALE, REMOTE_IP, REMOTE_PORT, RETRANSMITS, RTO, RTT_START, RTX_COUNT, SACKED_COUNT, SACK_OK,
-  SEGMENTS_OUT, TS_OK, TS_RECENT,
+  SEGMENTS_OUT, TS_OK, TS_RECENT, OUT_OF_ORDER_HELD,
 } from './connection';
 
 const options = new TcpOptions();
 
-/** SACK blocks an ACK of `c` carries now (RFC 2018 §4: 3 beside timestamps, else 4). */
+/**
+ * SACK blocks an ACK of `c` carries now (RFC 2018 §4: 3 beside timestamps, else 4): none unless
+ * out-of-order data is held (a clear OUT_OF_ORDER_HELD means the reassembly queue is empty).
+ */
 function sackBlocksNow(c: Connection): number {
-  if ((c.flags & SACK_OK) === 0) return 0;
-  const held = c.reassembly.count;
+  const held = SACK_OK | OUT_OF_ORDER_HELD;
+  if ((c.flags & held) !== held) return 0;
+  const ranges = c.reassembly.count;
   const most = (c.flags & TS_OK) !== 0 ? 3 : MAX_SACK_BLOCKS;
-  return held < most ? held : most;
+  return ranges < most ? ranges : most;
 }
 
 /** Option bytes every non-SYN segment of `c` carries now; payload shrinks by as much (RFC 6691). */

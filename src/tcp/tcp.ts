@@ -232,11 +232,11 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     // once it opened by two steps and either by a quarter of the ring or from a window down to an
     // eighth of it (BSD's rule). A reader that keeps up with a large ring sends no updates: the
     // ACKs of RFC 1122 §4.2.3.2 carry the window.
-    if (!isSynchronized(c.state) || (c.flags & FIN_RECEIVED) !== 0) return;
-    const edge = seqAdd(c.rcvNxt, c.receiveBuffer.free);
-    const opened = seqDiff(edge, c.rcvAdv);
+    if (c.state < ESTABLISHED || (c.flags & FIN_RECEIVED) !== 0) return; // not synchronized, or no more data to come
+    const ring = c.receiveBuffer;
+    const opened = seqDiff(seqAdd(c.rcvNxt, ring.free), c.rcvAdv);
     const step = windowStep(c);
-    const capacity = c.receiveBuffer.capacity;
+    const capacity = ring.capacity;
     const update = capacity <= 8 * step
       ? opened >= step
       : opened >= 2 * step && (opened >= capacity >> 2 || seqDiff(c.rcvAdv, c.rcvNxt) <= capacity >> 3);

@@ -40,7 +40,8 @@
 //                                    process measured the same way, each minus a bare-loop phase:
 //                                    checksum = segment - segment_no_checksum (the TS sums in situ);
 //                                    parse = Ethernet+IPv4+TCP views on the frame, checksums off;
-//                                    lookup = the connection table's 4-tuple lookup (HalfSipHash);
+//                                    lookup = the connection table's 4-tuple lookup of the
+//                                    connection just found (its last-found hint answers);
 //                                    ring = 1460 bytes into a 2 KiB ring and read out;
 //                                    ack = one pure ACK built and sent (checksum stand-in);
 //                                    tcp_input_and_rest = segment_no_checksum minus the four above
@@ -49,6 +50,8 @@
 //                                    bytes) under callgrind, instructions per call, for the
 //                                    stand-ins' share (hosttest/bench/xs/native-cost.c)
 //   xs_bytecodes                     xsnap's meter over the same phases: XS bytecodes executed
+//   xs_instr_lookup_other_connection the lookup when that hint misses (two connections alternate),
+//                                    so the keyed hash (TypeScript HalfSipHash) runs
 //   xs_instr_copy_1460               1460 bytes copied between Uint8Arrays in XS by an index loop
 //                                    (as ring.ts does) and by set(subarray(...)), for comparison
 //   xs_instr_per_property_read       one read of the Connection's first property (state), of a
@@ -131,7 +134,7 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
   const cs = { checksum: true }, both = { checksum: true, mac: true, copy: true };
   const jobs: Array<() => Promise<ConfigRun>> = [
     () => measureConfig(worker, 'typescript', { setup: 'segment' },
-      [...segmentKinds, ['parse', micro], ['lookup', micro], ['ring', seg], ['loop', micro], ['copy-loop', seg], ['copy-set', micro],
+      [...segmentKinds, ['parse', micro], ['lookup', micro], ['lookup-other', micro], ['ring', seg], ['loop', micro], ['copy-loop', seg], ['copy-set', micro],
         ['field-first', micro], ['field-last', micro], ['field-small', micro]]),
     () => measureConfig(worker, 'checksum-accelerated', { setup: 'segment', accel: cs }, [...segmentKinds, ['ack', micro], ['loop', micro]]),
     () => measureConfig(worker, 'accelerated', { setup: 'segment', accel: both }, [...segmentKinds, ['floor', seg]]),
@@ -267,6 +270,8 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     xs_c_functions_per_segment_without_ring: fnTopNoRing,
     xs_cost_groups_per_segment_without_ring: Object.fromEntries(sortedEntries(groupsNoRing).map(([g, v]) => [g, r0(v)])),
     xs_instr_per_ring_byte: round(layers.ring / (2 * 1460), 1),
+    // The lookup when the table's last-found hint misses (two connections alternating): the keyed hash runs.
+    xs_instr_lookup_other_connection: r0(microOf('typescript', 'lookup-other').value),
     xs_c_functions_per_syn_cookie_accelerated: fnTopCookie,
     // Copying one 1460-byte payload between two Uint8Arrays inside XS, two ways (not src/ code).
     xs_instr_copy_1460: { index_loop: r0(copyLoop.value), set_subarray: r0(copySet.value) },
@@ -333,6 +338,7 @@ export async function measureXs(o: XsBenchOptions = {}): Promise<Record<string, 
     ['XS bytecodes (xsnap meter) per segment', `${n(segTs.meter)}  (${round(segTs.value / segTs.meter, 1)} instr each; without the ring copy ${n(noRing.meter)} at ${round(noRing.value / noRing.meter, 1)})`],
     ['per segment by layer (sums to the first line)', ''],
     ...Object.entries(layers).map(([name, v]): [string, string] => [`  ${name}`, `${n(v)}  (${(100 * v / segTs.value).toFixed(1)} %)`]),
+    ['  lookup when the last-found hint misses (TS HalfSipHash)', `${n(microOf('typescript', 'lookup-other').value)} instr`],
     ['  ring copy per byte moved (in + out)', `${round(layers.ring / (2 * 1460), 1)} instr`],
     ['copy 1460 B in XS: index loop / set(subarray)', `${n(copyLoop.value)} / ${n(copySet.value)} instr`],
     ['read: Connection first property / c.v[i] / 3-field object', `${fieldRead.connection_first_property} / ${fieldRead.connection_array_variable} / ${fieldRead.three_field_object} instr`],

@@ -109,7 +109,7 @@ function svgs(f: Figures, dir: string): Array<{ file: string; alt: string }> {
   if (layers) {
     const names: Record<string, string> = {
       ring: 'receive ring: copy in, read out', checksum: 'checksums (TypeScript)', tcp_input_and_rest: 'TCP input, demux, callbacks',
-      ack: 'ACK built and sent', lookup: '4-tuple lookup (HalfSipHash)', parse: 'Ethernet/IPv4/TCP parse',
+      ack: 'ACK built and sent', lookup: '4-tuple lookup (last-found hint)', parse: 'Ethernet/IPv4/TCP parse',
     };
     const bars = Object.entries(layers).filter(([, v]) => typeof v === 'number').sort((a, b) => (b[1] as number) - (a[1] as number))
       .map(([k, v], i) => ({ label: names[k] ?? k, value: v as number, colour: i === 0 ? 1 : 0 }));
@@ -229,6 +229,7 @@ export function writePerformanceReport(f: Figures, root: string): { markdown: st
       ['the same, checksum, HalfSipHash and ring copies on accelerators (the firmware)', show(num(xs, 'xs_instr_per_segment_accelerated'))],
       ['per SYN answered, SYN cache / cookies', `${show(num(xs, 'xs_instr_per_syn_cache'))} / ${show(num(xs, 'xs_instr_per_syn_cookie'))}`],
       ['per SYN, all accelerators, cache / cookies', `${show(num(xs, 'xs_instr_per_syn_cache_accelerated'))} / ${show(num(xs, 'xs_instr_per_syn_cookie_accelerated'))}`],
+      ['4-tuple lookup when the last-found hint misses (TypeScript HalfSipHash) / when it answers', `${show(num(xs, 'xs_instr_lookup_other_connection'))} / ${show(num(obj(xs, 'xs_instr_per_segment_by_layer'), 'lookup'))}`],
       ['floor model, per segment / per SYN with a cookie (same accelerators)', `${show(num(xs, 'xs_instr_per_segment_floor'))} / ${show(num(xs, 'xs_instr_per_syn_cookie_floor'))}`],
       ['XS heap per established connection, rings excluded', show(num(xs, 'xs_bytes_per_connection'), ' B')],
       ['XS heap of its two 2 KiB rings', show(num(xs, 'xs_bytes_per_connection_rings'), ' B')],

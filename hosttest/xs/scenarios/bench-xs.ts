@@ -14,7 +14,10 @@
 //                   args.mode 'cache' or 'cookies'; the cache is full and evicting before the loop.
 //   syn-driver      the same loop with only the peer's work.
 //   parse           Ethernet + IPv4 + TCP views bound to the data frame, checksums off.
-//   lookup          the 4-tuple lookup of the connection table (its keyed hash included).
+//   lookup          the 4-tuple lookup of the connection table for the connection just found
+//                   (the table's last-found hint answers; no hash).
+//   lookup-other    lookups that alternate between two connections, so the hint misses and the
+//                   keyed hash runs each time (what interleaved traffic costs).
 //   ring            1460 bytes copied into a 2 KiB ByteRing and read out into the application's buffer.
 //   ack             one pure ACK built and sent for the established connection (sendAck).
 //   loop            nothing: the cost of the loop itself, subtracted from the micro kinds.
@@ -61,7 +64,7 @@ import { FloorListener, FloorReceiver } from './floor';
 
 export type BenchKind =
   | 'segment' | 'segment-driver' | 'syn' | 'syn-driver' | 'parse' | 'lookup' | 'ring' | 'ack' | 'loop' | 'copy-loop' | 'copy-set'
-  | 'field-first' | 'field-last' | 'field-small' | 'floor' | 'syn-floor';
+  | 'field-first' | 'field-last' | 'field-small' | 'floor' | 'syn-floor' | 'lookup-other';
 
 export interface BenchArgs {
   /** What is built before the phases: an established connection, a flooded listener, or (heap) both. */
@@ -273,6 +276,10 @@ function run(a: BenchArgs): BenchResult {
     const h = handshake(port);
     const c = held[0];
     if (c === undefined) throw new Error('the handshake did not give the application a connection');
+    // A second connection, for lookups that alternate between two tuples.
+    const otherPort = port + 1;
+    handshake(otherPort);
+    if (held.length !== 2) throw new Error('the second handshake did not give the application a connection');
     const frame = tcpFrame(CLIENT_IP, port, h.seq, (h.iss + 1) >>> 0, TCP_ACK | TCP_PSH, SEGMENT);
     let seq = h.seq;
     const eth = new EthernetFrame(), ip = new Ipv4Packet(), seg = new TcpSegment();
@@ -328,6 +335,12 @@ function run(a: BenchArgs): BenchResult {
           for (let i = 0; i < n; i++) {
             ++now;
             if (tcp.index.find(STACK_IP, SERVER_PORT, CLIENT_IP, port) < 0) throw new Error('lookup: connection not found');
+          }
+          break;
+        case 'lookup-other':
+          for (let i = 0; i < n; i++) {
+            ++now;
+            if (tcp.index.find(STACK_IP, SERVER_PORT, CLIENT_IP, (i & 1) === 0 ? port : otherPort) < 0) throw new Error('lookup-other: connection not found');
           }
           break;
         case 'ring':

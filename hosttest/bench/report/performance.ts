@@ -227,6 +227,7 @@ export function writePerformanceReport(f: Figures, root: string): { markdown: st
       ['per 1460-byte segment received and ACKed, all TypeScript', show(num(xs, 'xs_instr_per_segment'))],
       ['the same, checksum on the accelerator', show(num(xs, 'xs_instr_per_segment_no_checksum'))],
       ['the same, checksum, HalfSipHash and ring copies on accelerators (the firmware)', show(num(xs, 'xs_instr_per_segment_accelerated'))],
+      ['per 1460-byte segment the application writes, sent and acknowledged (the firmware, all accelerators)', show(num(xs, 'xs_instr_per_segment_sent_accelerated'))],
       ['per SYN answered, SYN cache / cookies', `${show(num(xs, 'xs_instr_per_syn_cache'))} / ${show(num(xs, 'xs_instr_per_syn_cookie'))}`],
       ['per SYN, all accelerators, cache / cookies', `${show(num(xs, 'xs_instr_per_syn_cache_accelerated'))} / ${show(num(xs, 'xs_instr_per_syn_cookie_accelerated'))}`],
       ['4-tuple lookup when the last-found hint misses (TypeScript HalfSipHash) / when it answers', `${show(num(xs, 'xs_instr_lookup_other_connection'))} / ${show(num(obj(xs, 'xs_instr_per_segment_by_layer'), 'lookup'))}`],

@@ -54,14 +54,23 @@ export function tcpFrame(
   return f;
 }
 
-/** Set the sequence number of a frame from tcpFrame, keeping its TCP checksum right (RFC 1624). */
-export function patchSeq(f: Uint8Array, seq: number): void {
-  const at = TCP_AT + 4;
+/** Set the 32-bit TCP field at `at` of a frame from tcpFrame, keeping its TCP checksum right (RFC 1624). */
+function patchWord(f: Uint8Array, at: number, value: number): void {
   let sum = read16(f, TCP_AT + 16);
-  sum = updateChecksum(sum, read16(f, at), seq >>> 16);
-  sum = updateChecksum(sum, read16(f, at + 2), seq & 0xffff);
-  write32(f, at, seq);
+  sum = updateChecksum(sum, read16(f, at), value >>> 16);
+  sum = updateChecksum(sum, read16(f, at + 2), value & 0xffff);
+  write32(f, at, value);
   write16(f, TCP_AT + 16, sum);
+}
+
+/** Set the sequence number of a frame from tcpFrame, keeping its TCP checksum right. */
+export function patchSeq(f: Uint8Array, seq: number): void {
+  patchWord(f, TCP_AT + 4, seq);
+}
+
+/** Set the acknowledgment number of a frame from tcpFrame, keeping its TCP checksum right. */
+export function patchAck(f: Uint8Array, ack: number): void {
+  patchWord(f, TCP_AT + 8, ack);
 }
 
 /**

@@ -10,6 +10,10 @@
 // Kinds (each loop iteration is one unit; `now` advances 1 ms per unit):
 //   segment         a 1460-byte data segment in; the application reads it; the stack ACKs it.
 //   segment-driver  the same loop with only the peer's work (patching the frame), for subtraction.
+//   send            the other direction: the application writes 1460 bytes, the stack sends them
+//                   as one segment, and the peer's pure ACK of it comes in (on the second
+//                   connection, so the receiving kinds' connection is left as it was).
+//   send-driver     the same loop with only the peer's work (patching its ACK).
 //   syn             a SYN from a new spoofed source (off-link, via the gateway) in, a SYN-ACK out;
 //                   args.mode 'cache' or 'cookies'; the cache is full and evicting before the loop.
 //   syn-driver      the same loop with only the peer's work.
@@ -55,7 +59,7 @@ import { EthernetFrame } from '../../../src/wire/ethernet';
 import { Ipv4Packet } from '../../../src/wire/ipv4';
 import { TCP_ACK, TCP_PSH, TCP_SYN, TcpSegment } from '../../../src/wire/tcp';
 import {
-  CLIENT_IP, GATEWAY_IP, PAYLOAD_AT, SERVER_PORT, STACK_IP, STACK_MAC, gatewayArpRequest, patchSeq, patchSource,
+  CLIENT_IP, GATEWAY_IP, PAYLOAD_AT, SERVER_PORT, STACK_IP, STACK_MAC, gatewayArpRequest, patchAck, patchSeq, patchSource,
   sentTcp, tcpFrame,
 } from '../../bench/xs/peer';
 import { args, scenario } from '../scenario-api';
@@ -64,7 +68,7 @@ import { FloorListener, FloorReceiver } from './floor';
 
 export type BenchKind =
   | 'segment' | 'segment-driver' | 'syn' | 'syn-driver' | 'parse' | 'lookup' | 'ring' | 'ack' | 'loop' | 'copy-loop' | 'copy-set'
-  | 'field-first' | 'field-last' | 'field-small' | 'floor' | 'syn-floor' | 'lookup-other';
+  | 'field-first' | 'field-last' | 'field-small' | 'floor' | 'syn-floor' | 'lookup-other' | 'send' | 'send-driver';
 
 export interface BenchArgs {
   /** What is built before the phases: an established connection, a flooded listener, or (heap) both. */
@@ -278,10 +282,15 @@ function run(a: BenchArgs): BenchResult {
     if (c === undefined) throw new Error('the handshake did not give the application a connection');
     // A second connection, for lookups that alternate between two tuples.
     const otherPort = port + 1;
-    handshake(otherPort);
-    if (held.length !== 2) throw new Error('the second handshake did not give the application a connection');
+    const h2 = handshake(otherPort);
+    const sender = held[1];
+    if (sender === undefined) throw new Error('the second handshake did not give the application a connection');
+    // The peer's ACKs to what the second connection sends; the stack's next sequence number follows.
+    const ackFrame = tcpFrame(CLIENT_IP, otherPort, h2.seq, (h2.iss + 1) >>> 0, TCP_ACK, 0);
+    let sent = (h2.iss + 1) >>> 0;
     const frame = tcpFrame(CLIENT_IP, port, h.seq, (h.iss + 1) >>> 0, TCP_ACK | TCP_PSH, SEGMENT);
     let seq = h.seq;
+    const payload = frame.subarray(PAYLOAD_AT, PAYLOAD_AT + SEGMENT);
     const eth = new EthernetFrame(), ip = new Ipv4Packet(), seg = new TcpSegment();
     const ring = new ByteRing(buffer);
     const small = { x: 1, y: 2, z: 3 };
@@ -315,6 +324,26 @@ function run(a: BenchArgs): BenchResult {
             ++now;
           }
           break;
+        case 'send':
+          for (let i = 0; i < n; i++) {
+            if (sender.write(payload) !== SEGMENT) throw new Error('send: the send ring did not take the segment');
+            sent = (sent + SEGMENT) >>> 0;
+            patchAck(ackFrame, sent);
+            iface.input(ackFrame, ++now);
+            if (iface.nextDeadline() <= now) iface.poll(now);
+          }
+          if (sender.unacknowledged !== 0) throw new Error('send: data left unacknowledged');
+          break;
+        case 'send-driver': {
+          // The same patching, on numbers of its own: nothing was sent.
+          let ack = sent;
+          for (let i = 0; i < n; i++) {
+            ack = (ack + SEGMENT) >>> 0;
+            patchAck(ackFrame, ack);
+            ++now;
+          }
+          break;
+        }
         case 'segment-driver':
           for (let i = 0; i < n; i++) {
             patchSeq(frame, seq);
@@ -395,6 +424,7 @@ function run(a: BenchArgs): BenchResult {
     // (Read back so the field loops are not dead code to anyone.)
     (globalThis as unknown as { benchFieldSink?: () => number }).benchFieldSink = () => fieldSink;
     // Warm up: the first segments after the handshake take paths the steady state does not.
+    phase('send', WARMUP_SEGMENTS);
     phase('segment', WARMUP_SEGMENTS);
   }
   // xsnap-worker's meter: resetMeter(limit, index) returns the count so far and restarts it.

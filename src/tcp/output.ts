@@ -278,16 +278,23 @@ export function output(ctx: TcpContext, c: Connection, now: number): void {
       ccRestartAfterIdle(c, now, ctx.config.initialWindowSegments);
     }
     // Bounded: each turn sends at least one byte or the FIN, or stops.
+    // (Comparisons rather than Math.min/max calls: this runs for every segment sent.)
     for (;;) {
-      if (seqLt(c.sndNxt, c.sndMax)) c.sndNxt = pastSacked(c, c.sndNxt);
+      let resending = seqLt(c.sndNxt, c.sndMax);
+      if (resending) {
+        c.sndNxt = pastSacked(c, c.sndNxt);
+        resending = seqLt(c.sndNxt, c.sndMax);
+      }
       const queued = c.sendBuffer.length;
-      const sentData = Math.min(seqDiff(c.sndNxt, c.sndUna), queued);
+      const inFlight = seqDiff(c.sndNxt, c.sndUna);
+      const sentData = inFlight < queued ? inFlight : queued;
       const unsent = queued - sentData;
-      const window = Math.min(c.sndWnd, c.cwnd);
-      const usable = window - seqDiff(c.sndNxt, c.sndUna);
+      const usable = (c.sndWnd < c.cwnd ? c.sndWnd : c.cwnd) - inFlight;
       const maxSegment = c.sndMss - optionSpace(c);
-      let len = Math.max(0, Math.min(unsent, usable, maxSegment));
-      if (seqLt(c.sndNxt, c.sndMax)) len = Math.min(len, untilSacked(c, c.sndNxt));
+      let len = unsent < usable ? unsent : usable;
+      if (maxSegment < len) len = maxSegment;
+      if (len < 0) len = 0;
+      if (resending) len = Math.min(len, untilSacked(c, c.sndNxt));
       // The FIN follows the last byte; it may exceed the window by its one sequence number.
       const fin = (c.flags & FIN_QUEUED) !== 0 && (c.flags & FIN_SENT) === 0 && len === unsent && usable >= len;
       if (len === 0 && !fin) break;

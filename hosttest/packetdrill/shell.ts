@@ -169,10 +169,14 @@ function applySysctl(env: ShellEnv, { name, value }: Sysctl): void {
       return;
     }
     case 'net.inet.tcp.syncookies': case 'net.inet.tcp.syncookies_only': {
-      const sd = cfg.synDefence;
+      // The SYN defence mode sizes the SYN cache and sets up its path when the stack is built
+      // (SynDefenceConfig): a script may only ask for the mode it was built with.
+      const built = cfg.synDefence.mode;
       const on = boolValue(name, value);
-      if (name.endsWith('_only')) sd.mode = on ? 'cookies' : sd.mode === 'cookies' ? 'overflow' : sd.mode;
-      else if (sd.mode !== 'cookies') sd.mode = on ? 'overflow' : 'cache';
+      let mode = built;
+      if (name.endsWith('_only')) mode = on ? 'cookies' : built === 'cookies' ? 'overflow' : built;
+      else if (built !== 'cookies') mode = on ? 'overflow' : 'cache';
+      if (mode !== built) throw new Unsupported(`${name}=${value} (SYN defence mode ${mode}) after the stack was built in mode ${built}`);
       return;
     }
     case 'net.inet.tcp.rexmit_drop_options':

@@ -88,6 +88,15 @@ describe('sysctl and sockstat', () => {
     expect(late.failure).toMatchObject({ kind: 'unsupported', line: 2 });
   });
 
+  it('the SYN-cookie sysctls may ask for the SYN defence mode the stack was built in, not another', () => {
+    // Built in the default mode, overflow: syncookies=1 and syncookies_only=0 ask for just that.
+    expect(run('0 `sysctl -w net.inet.tcp.syncookies=1 net.inet.tcp.syncookies_only=0`\n+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3').failure).toBeNull();
+    const cookiesOnly = run('0 `sysctl -w net.inet.tcp.syncookies_only=1`');
+    expect(cookiesOnly.failure).toMatchObject({ kind: 'unsupported', line: 1 });
+    const cacheOnly = run('0 `sysctl -w net.inet.tcp.syncookies=0`');
+    expect(cacheOnly.failure).toMatchObject({ kind: 'unsupported', line: 1 });
+  });
+
   it('keepalive sysctls are what new sockets report', () => {
     const r = run([
       '0 `sysctl -w net.inet.tcp.keepidle=15000 net.inet.tcp.keepintvl=3000 net.inet.tcp.keepcnt=2 net.inet.tcp.keepinit=9000`',

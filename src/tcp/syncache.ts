@@ -207,7 +207,8 @@ export class SynCache implements HalfOpenPolicy {
   status(now: number): SynDefenceStatus {
     this.tick(now);
     return {
-      mode: this.config.mode, cookieMode: this.cookieMode, halfOpen: this.count, capacity: this.capacity,
+      // The mode the cache was built in and runs (config.mode is read only at construction).
+      mode: this.cookiesOnly ? 'cookies' : this.cookieOverflow ? 'overflow' : 'cache', cookieMode: this.cookieMode, halfOpen: this.count, capacity: this.capacity,
       distinctSources: this.distinctSources(), underAttack: this.underAttack, attackStartedAt: this.attackStartedAt,
       counters: { ...this.counters },
     };

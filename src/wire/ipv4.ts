@@ -12,7 +12,7 @@ export const IP_PROTO_TCP = 6;
 export const IP_PROTO_UDP = 17;
 export const IPV4_FLAG_DF = 0x4000;
 export const IPV4_FLAG_MF = 0x2000;
-/** MF and the fragment offset: any of them set makes a datagram a fragment (RFC 791 §2.3). */
+/** MF and the fragment offset: a datagram with either set is a fragment (RFC 791 §2.3). */
 export const IPV4_FRAGMENT_BITS = IPV4_FLAG_MF | 0x1fff;
 export const IPV4_BROADCAST = 0xffffffff;
 

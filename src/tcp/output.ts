@@ -8,8 +8,8 @@ import { TX_IP_PAYLOAD } from '../iface/ip-layer';
 import { IP_PROTO_TCP } from '../wire/ipv4';
 import { seqAdd, seqDiff, seqGt, seqGeq, seqLeq, seqLt } from '../wire/seq';
 import {
-  MAX_SACK_BLOCKS, TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptions, emitTcp, writeTcpOptions,
-  writeTimestampsOption,
+  MAX_SACK_BLOCKS, TCP_ACK, TCP_FIN, TCP_HEADER_LEN, TCP_PSH, TCP_RST, TCP_SYN, TcpOptions, emitTcp, writeSynOptions,
+  writeTcpOptions, writeTimestampsOption,
 } from '../wire/tcp';
 import { ccRestartAfterIdle } from './congestion';
 import type { TcpConfig } from './config';
@@ -84,9 +84,8 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
   if (flags & TCP_SYN) {
     // RFC 7323 §2.2, §3.2 and RFC 2018 §2: offer in a SYN; in a SYN-ACK only what the peer offered.
     const offering = c.state === SYN_SENT;
-    synOptions(options, ctx.config, v[RCV_MSS], v[RCV_SCALE], offering || (c.flags & PEER_OFFERED_SCALE) !== 0, offering || (c.flags & TS_OK) !== 0,
-      offering || (c.flags & SACK_OK) !== 0, offering ? 0 : v[TS_RECENT], now);
-    optLen = writeTcpOptions(tx, at + TCP_HEADER_LEN, options, view);
+    optLen = writeOurSynOptions(view, at + TCP_HEADER_LEN, ctx.config, v[RCV_MSS], v[RCV_SCALE], offering || (c.flags & PEER_OFFERED_SCALE) !== 0,
+      offering || (c.flags & TS_OK) !== 0, offering || (c.flags & SACK_OK) !== 0, offering ? 0 : v[TS_RECENT], now);
   } else if (!(flags & TCP_RST)) {
     // After the handshake: timestamps if agreed (RFC 7323 §3.2), SACK blocks while the
     // reassembly queue holds data (RFC 2018 §4). Most segments carry no options or the
@@ -144,23 +143,17 @@ export function sendSegment(ctx: TcpContext, c: Connection, seq: number, flags: 
 }
 
 /**
- * Fill `o` with the options of our SYN or SYN-ACK (RFC 9293 §3.7.1 MSS; RFC 7323 window scale and
- * timestamps; RFC 2018 SACK-permitted), each only if configured and if `scale`/`ts`/`sack` say so
- * (in a SYN-ACK: only what the peer offered). Shared by connection blocks and the SYN cache.
+ * Write the options of our SYN or SYN-ACK at tx[off] (RFC 9293 §3.7.1 MSS; RFC 7323 window scale
+ * and timestamps; RFC 2018 SACK-permitted), each only if configured and if `scale`/`ts`/`sack` say
+ * so (in a SYN-ACK: only what the peer offered). Returns their length. Shared by connection blocks
+ * and the SYN cache and cookies (Tcp.sendSynAck).
  */
-export function synOptions(
-  o: TcpOptions, config: TcpConfig, rcvMss: number, rcvScale: number, scale: boolean, ts: boolean, sack: boolean,
-  tsEcr: number, now: number,
-): void {
-  o.reset();
-  o.mss = rcvMss;
-  if (config.windowScale >= 0 && scale) o.windowScale = rcvScale;
-  if (config.timestamps && ts) {
-    o.hasTimestamps = true;
-    o.tsVal = now >>> 0;
-    o.tsEcr = tsEcr;
-  }
-  o.sackPermitted = config.sack && sack;
+export function writeOurSynOptions(
+  view: DataView, off: number, config: TcpConfig, rcvMss: number, rcvScale: number, scale: boolean, ts: boolean,
+  sack: boolean, tsEcr: number, now: number,
+): number {
+  return writeSynOptions(view, off, rcvMss, config.windowScale >= 0 && scale ? rcvScale : -1, config.sack && sack,
+    config.timestamps && ts, now >>> 0, tsEcr);
 }
 
 /** (Re)send our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) and arm the retransmission timer. */

@@ -265,8 +265,7 @@ export class SynCache implements HalfOpenPolicy {
       return this.sendCookie(l, seg, ip, now);
     }
     // The source prefix's two counters in the quota sketch (count-min: its count is the smaller).
-    const shift = this.quotaShift;
-    const h = this.quotaHasher.wordHash(shift < 0 ? 0 : (src >>> shift) >>> 0);
+    const h = this.prefixHash(src);
     const q0 = h % QUOTA_COUNTERS, q1 = QUOTA_COUNTERS + ((h >>> 16) % QUOTA_COUNTERS);
     const quota = this.quota;
     if (quota[q0]! >= this.quotaLimit && quota[q1]! >= this.quotaLimit) {
@@ -634,10 +633,15 @@ export class SynCache implements HalfOpenPolicy {
 
   // ---- quota, sources, attack signal -------------------------------------------------------------
 
+  /** The keyed hash of `ip`'s source prefix; its two counters are h % 64 and 64 + (h >>> 16) % 64. */
+  private prefixHash(ip: number): number {
+    const shift = this.quotaShift;
+    return this.quotaHasher.wordHash(shift < 0 ? 0 : (ip >>> shift) >>> 0);
+  }
+
   /** An entry of source `ip` is gone: its prefix's two counters go down (never below 0). */
   private quotaRelease(ip: number): void {
-    const shift = this.quotaShift;
-    const h = this.quotaHasher.wordHash(shift < 0 ? 0 : (ip >>> shift) >>> 0);
+    const h = this.prefixHash(ip);
     const q0 = h % QUOTA_COUNTERS, q1 = QUOTA_COUNTERS + ((h >>> 16) % QUOTA_COUNTERS), quota = this.quota;
     if (quota[q0]! > 0) quota[q0]!--;
     if (quota[q1]! > 0) quota[q1]!--;

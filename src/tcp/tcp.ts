@@ -13,7 +13,7 @@ import { ICMP_DEST_UNREACHABLE, UNREACH_FRAG_NEEDED } from '../wire/icmp';
 import { IP_PROTO_TCP, type Ipv4Packet, ipv4ToString } from '../wire/ipv4';
 import { read32 } from '../wire/bytes';
 import { seqAdd, seqDiff, seqGeq, seqGt, seqLeq } from '../wire/seq';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, emitTcp, writeSynOptions } from '../wire/tcp';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, emitTcp } from '../wire/tcp';
 import { type TcpConfig, type TcpCounters, type TcpDropReason, defaultTcpConfig, newTcpCounters } from './config';
 import {
   Connection, type ConnectionHandler, type ConnectionOwner, ACK_NOW, CHALLENGE_COUNT,
@@ -28,7 +28,7 @@ import { segmentArrives, takeSynOptions } from './input';
 import { EphemeralPorts } from './ports';
 import { IsnGenerator, TupleHasher } from './isn';
 import { BlockPerSyn, type HalfOpenPolicy, Listener, type ListenerHandler, type ListenerOwner } from './listener';
-import { output, sendPureAck, sendReset, sendSyn, windowStep } from './output';
+import { output, sendPureAck, sendReset, sendSyn, windowStep, writeOurSynOptions } from './output';
 import { connectionDeadline, connectionTimers } from './timers';
 import { TupleIndex } from './table';
 import { TW_ACK, TW_CHALLENGE, TW_DROP, TW_FIN_AGAIN, TW_REOPEN, TW_RESET, TimeWaitTable } from './timewait';
@@ -688,10 +688,8 @@ export class Tcp implements TcpContext, ConnectionOwner, ListenerOwner, SynCache
     localIp: number, localPort: number, remoteIp: number, remotePort: number, iss: number, irs: number,
     windowScale: number, sackOk: boolean, tsOk: boolean, tsEcr: number, now: number,
   ): void {
-    // What synOptions (output.ts) gives a connection's SYN-ACK, written without an options object.
-    const config = this.config, ip = this.ip;
-    const optLen = writeSynOptions(ip.txView, TX_IP_PAYLOAD + 20, ip.maxPayload - 20,
-      config.windowScale >= 0 && windowScale >= 0 ? this.scale : -1, config.sack && sackOk, config.timestamps && tsOk, now >>> 0, tsEcr);
+    const ip = this.ip;
+    const optLen = writeOurSynOptions(ip.txView, TX_IP_PAYLOAD + 20, this.config, ip.maxPayload - 20, this.scale, windowScale >= 0, tsOk, sackOk, tsEcr, now);
     this.sendBare(localIp, localPort, remoteIp, remotePort, iss, seqAdd(irs, 1), TCP_SYN | TCP_ACK, this.bareWindow, now, optLen);
   }
 

@@ -413,9 +413,8 @@ export class Interface implements Driven, IpLayer {
     this.device.send(frame !== this.tx ? frame.subarray(0, length) : last.length === length ? last : this.txFrame(length));
   }
 
-  /** `tx.subarray(0, length)`, reusing one of the last two views made. */
+  /** `tx.subarray(0, length)` when the last view made (txFrameA) has another length: the one before it, or a new one. */
   private txFrame(length: number): Uint8Array {
-    if (this.txFrameA.length === length) return this.txFrameA;
     if (this.txFrameB.length !== length) {
       this.txFrameB = this.txFrameA;
       this.txFrameA = this.tx.subarray(0, length);
